@@ -1,0 +1,314 @@
+# tests/vm/lib.sh - shared helpers for VM scenarios (sourced, never run).
+#
+#   . "$L2SEC_SRC/tests/vm/lib.sh"
+#
+# Sourcing turns on `set -euo pipefail` and registers `teardown` on EXIT: every namespace made
+# with these helpers is deleted and every process started with them is killed, and on failure
+# the tails of the daemons' logs are printed. Scratch files go to $VM_STATE (a fresh directory).
+# Daemons are found under $VM_STATE/NAME.log (stdout+stderr), charon's own log under
+# $VM_STATE/charon-NS/charon.log. See tests/vm/README.md for the conventions.
+
+set -euo pipefail
+
+VM_STATE=$(mktemp -d /tmp/l2sec-vm.XXXXXX)
+_vm_t0=${EPOCHREALTIME/./}
+_vm_pids=()      # processes to kill in teardown
+_vm_netns=()     # namespaces to delete in teardown
+_vm_failure=     # fail's message, repeated at the end of the log by teardown
+declare -A _vm_charon_pid=()
+exec {_vm_log_fd}>&2  # log() writes here, so messages survive a caller's 2>/dev/null
+
+# ---- reporting ------------------------------------------------------------------------
+
+# log MSG...: a line on stderr, stamped with the seconds since the scenario started.
+log() {
+	local us=$((${EPOCHREALTIME/./} - _vm_t0))
+	printf '[%4d.%d] %s\n' $((us / 1000000)) $((us / 100000 % 10)) "$*" >&"$_vm_log_fd"
+}
+
+# fail MSG...: log the reason and end the scenario (non-zero); teardown runs from the trap.
+# Called inside $(...) it only ends that subshell: call it from the scenario's own shell.
+fail() {
+	_vm_failure=$*
+	log "FAIL: $*"
+	exit 1
+}
+
+# need CMD...: fail unless every command exists.
+need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || fail "'$c' is not installed (scripts/setup installs the test tools)"
+	done
+}
+
+# wait_for TIMEOUT DESC CMD...: run CMD (output discarded) until it succeeds; fail with DESC
+# after TIMEOUT seconds. Polls every 0.1-0.5 s, so it returns soon after CMD succeeds.
+wait_for() {
+	local timeout=$1 desc=$2 delay=0.1
+	shift 2
+	local deadline=$((${EPOCHREALTIME/./} + timeout * 1000000))
+	until "$@" >/dev/null 2>&1; do
+		[ "${EPOCHREALTIME/./}" -lt "$deadline" ] || fail "timed out after ${timeout}s waiting for $desc"
+		sleep "$delay"
+		[ "$delay" = 0.5 ] || delay=$([ "$delay" = 0.1 ] && echo 0.2 || echo 0.5)
+	done
+}
+
+# ---- namespaces -----------------------------------------------------------------------
+
+# netns_add NS: a namespace with lo up (no-op if it exists), deleted by teardown.
+netns_add() {
+	[ -e "/run/netns/$1" ] && return 0
+	ip netns add "$1"
+	_vm_netns+=("$1")
+	ip -n "$1" link set lo up
+}
+
+# netns_exec NS CMD...: run CMD inside namespace NS.
+netns_exec() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# _addr_with_prefix ADDR: ADDR with /24 (IPv4) or /64 (IPv6) appended when it has no prefix.
+_addr_with_prefix() {
+	case $1 in */*) echo "$1" ;; *:*) echo "$1/64" ;; *) echo "$1/24" ;; esac
+}
+
+# netns_link A B [ADDR_A ADDR_B]: a veth pair between namespaces A and B (created if needed);
+# the end in A is named "v-B", the end in B "v-A" (cut to 15 characters).
+netns_link() {
+	local a=$1 b=$2 if_a="v-${2:0:13}" if_b="v-${1:0:13}"
+	netns_add "$a"
+	netns_add "$b"
+	ip link add "$if_a" netns "$a" type veth peer name "$if_b" netns "$b"
+	ip -n "$a" link set "$if_a" up
+	ip -n "$b" link set "$if_b" up
+	if [ $# -ge 4 ]; then
+		ip -n "$a" addr add "$(_addr_with_prefix "$3")" dev "$if_a" nodad 2>/dev/null ||
+			ip -n "$a" addr add "$(_addr_with_prefix "$3")" dev "$if_a"
+		ip -n "$b" addr add "$(_addr_with_prefix "$4")" dev "$if_b" nodad 2>/dev/null ||
+			ip -n "$b" addr add "$(_addr_with_prefix "$4")" dev "$if_b"
+	fi
+}
+
+# netns_pair A B ADDR_A ADDR_B: two namespaces joined by a veth pair, e.g.
+#   netns_pair left right 192.0.2.1/24 192.0.2.2/24
+netns_pair() {
+	[ $# -eq 4 ] || fail "netns_pair A B ADDR_A ADDR_B"
+	netns_link "$@"
+}
+
+# netns_nat CLIENT NAT SERVER: CLIENT (198.51.100.2/24, default route via NAT's
+# 198.51.100.1) behind NAT, which masquerades with nftables out of 192.0.2.254/24 towards
+# SERVER (192.0.2.1/24). The client side of NAT is a bridge "br-lan": netns_nat_client adds
+# more clients behind the same public address.
+netns_nat() {
+	[ $# -eq 3 ] || fail "netns_nat CLIENT NAT SERVER"
+	local client=$1 nat=$2 server=$3
+	netns_link "$nat" "$server" 192.0.2.254/24 192.0.2.1/24
+	ip -n "$nat" link add br-lan type bridge
+	ip -n "$nat" addr add 198.51.100.1/24 dev br-lan
+	ip -n "$nat" link set br-lan up
+	ip netns exec "$nat" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$nat" nft -f - <<-EOF
+		table ip nat {
+			chain postrouting {
+				type nat hook postrouting priority srcnat;
+				oifname "v-${server:0:13}" masquerade
+			}
+		}
+	EOF
+	netns_nat_client "$nat" "$client" 198.51.100.2/24
+}
+
+# netns_nat_client NAT CLIENT ADDR: one more client behind NAT (ADDR in 198.51.100.0/24).
+netns_nat_client() {
+	local nat=$1 client=$2
+	netns_link "$nat" "$client"
+	ip -n "$nat" link set "v-${client:0:13}" master br-lan
+	ip -n "$client" addr add "$(_addr_with_prefix "$3")" dev "v-${nat:0:13}"
+	ip -n "$client" route add default via 198.51.100.1
+}
+
+# ---- background processes -------------------------------------------------------------
+
+# start_bg NAME NS CMD...: start CMD in namespace NS in the background, output to
+# $VM_STATE/NAME.log; its pid is left in BG_PID and it is killed by teardown.
+start_bg() {
+	local name=$1 ns=$2
+	shift 2
+	ip netns exec "$ns" "$@" > "$VM_STATE/$name.log" 2>&1 < /dev/null &
+	BG_PID=$!
+	_vm_pids+=("$BG_PID")
+}
+
+# _alive_and DESC PID CMD...: fail at once if PID has exited, else run CMD (for wait_for).
+_alive_and() {
+	local desc=$1 pid=$2
+	shift 2
+	kill -0 "$pid" 2>/dev/null || fail "$desc exited early (pid $pid)"
+	"$@"
+}
+
+# ---- strongSwan -----------------------------------------------------------------------
+
+# start_charon NS CONFDIR [NS CONFDIR]...: start a charon in each namespace NS with
+# CONFDIR/swanctl.conf (CONFDIR is bind-mounted at /etc/swanctl in charon's own mount
+# namespace, with a private /run), wait for their vici sockets (several seconds under TCG:
+# name all instances in one call so they start in parallel) and load each configuration.
+# CONFDIR/strongswan.conf is used if present, otherwise a minimal one (few plugins, debug log
+# to $VM_STATE/charon-NS/charon.log). Use charon_swanctl NS ... to talk to an instance.
+start_charon() {
+	[ $# -ge 2 ] && [ $(($# % 2)) = 0 ] || fail "start_charon NS CONFDIR [NS CONFDIR]..."
+	local args=("$@") ns confdir state ssconf i
+	for ((i = 0; i < ${#args[@]}; i += 2)); do
+		ns=${args[i]} state=$VM_STATE/charon-${args[i]}
+		confdir=$(readlink -f "${args[i + 1]}")
+		[ -f "$confdir/swanctl.conf" ] || fail "start_charon: $confdir/swanctl.conf missing"
+		mkdir -p "$state"
+		ssconf=$confdir/strongswan.conf
+		if [ ! -f "$ssconf" ]; then
+			ssconf=$state/strongswan.conf
+			_charon_default_conf "$state/charon.log" > "$ssconf"
+		fi
+		# One process all along: ip netns exec -> unshare -> sh -> charon are execs.
+		start_bg "charon-$ns" "$ns" unshare -m --propagation private sh -c '
+			mount -t tmpfs tmpfs /run &&
+			mount --bind "$1" /etc/swanctl &&
+			mount --bind "$2" /etc/strongswan.conf &&
+			exec /usr/lib/ipsec/charon' sh "$confdir" "$ssconf"
+		_vm_charon_pid[$ns]=$BG_PID
+	done
+	for ((i = 0; i < ${#args[@]}; i += 2)); do
+		ns=${args[i]} state=$VM_STATE/charon-${args[i]}
+		wait_for 60 "charon's vici socket in $ns" _alive_and "charon in $ns" "${_vm_charon_pid[$ns]}" \
+			nsenter -t "${_vm_charon_pid[$ns]}" -m test -S /run/charon.vici
+		charon_swanctl "$ns" --load-all --noprompt > "$state/load.out" 2>&1 ||
+			{ grep -v '^opening directory' "$state/load.out" >&2; fail "swanctl --load-all failed in $ns"; }
+		log "charon up in $ns (pid ${_vm_charon_pid[$ns]})"
+	done
+}
+
+_charon_default_conf() {
+	cat <<-EOF
+		charon {
+			load = random nonce aes sha1 sha2 hmac gmp kdf kernel-netlink socket-default vici
+			install_routes = no
+			filelog {
+				main {
+					path = $1
+					time_format = %T
+					ike_name = yes
+					default = 1
+					ike = 2
+					cfg = 2
+					knl = 2
+				}
+			}
+		}
+	EOF
+}
+
+# charon_swanctl NS ARGS...: swanctl against the charon of NS (in its mount namespace).
+charon_swanctl() {
+	local ns=$1 pid=${_vm_charon_pid[$1]:-}
+	shift
+	[ -n "$pid" ] || fail "charon_swanctl: no charon started in $ns"
+	nsenter -t "$pid" -m -n swanctl "$@"
+}
+
+# ---- xl2tpd and pppd ------------------------------------------------------------------
+
+# start_xl2tpd NS CONF: start xl2tpd in NS with config file CONF (foreground mode, output to
+# $VM_STATE/xl2tpd-NS.log) and wait for its control pipe $VM_STATE/xl2tpd-NS.control.
+start_xl2tpd() {
+	local ns=$1 conf
+	conf=$(readlink -f "$2")
+	modprobe -a l2tp_ppp ppp_generic
+	start_bg "xl2tpd-$ns" "$ns" xl2tpd -D -c "$conf" -p "$VM_STATE/xl2tpd-$ns.pid" \
+		-C "$VM_STATE/xl2tpd-$ns.control"
+	wait_for 30 "xl2tpd's control pipe in $ns" _alive_and "xl2tpd in $ns" "$BG_PID" \
+		test -p "$VM_STATE/xl2tpd-$ns.control"
+	log "xl2tpd up in $ns (pid $BG_PID)"
+}
+
+# xl2tpd_control NS CMD...: write a command (e.g. "c LACNAME" to connect) to xl2tpd's pipe.
+xl2tpd_control() {
+	local ns=$1
+	shift
+	echo "$*" > "$VM_STATE/xl2tpd-$ns.control"
+}
+
+# ppp_secret CLIENT SERVER SECRET [ADDRESS]: a line in /etc/ppp/chap-secrets (the VM's own
+# copy: the root filesystem is an overlay), used by both pppd ends in every namespace.
+ppp_secret() {
+	printf '"%s" "%s" "%s" %s\n' "$1" "$2" "$3" "${4:-*}" >> /etc/ppp/chap-secrets
+}
+
+# ppp_wait NS TIMEOUT [IFACE]: wait until IFACE (default: any pppN) in NS is up with an IPv4
+# address; prints the interface name.
+ppp_wait() {
+	local ns=$1 timeout=$2 iface=${3:-}
+	wait_for "$timeout" "a ppp interface with an address in $ns" _ppp_has_addr "$ns" "$iface"
+	_ppp_has_addr "$ns" "$iface"
+}
+
+_ppp_has_addr() {
+	ip -n "$1" -4 -o addr show ${2:+dev "$2"} | awk '$2 ~ /^ppp/ { print $2; found = 1; exit } END { exit !found }'
+}
+
+# ppp_addr NS IFACE: the local IPv4 address of IFACE in NS.
+ppp_addr() {
+	ip -n "$1" -4 -o addr show dev "$2" | awk '{ print $4; exit }' | cut -d/ -f1
+}
+
+# ---- xfrm -----------------------------------------------------------------------------
+
+# xfrm_state_counter NS SPI|all: "PACKETS BYTES" of the ESP state with that SPI (0x hex or
+# decimal), or summed over all states, from `ip -s xfrm state`. Fails if the SPI is unknown.
+xfrm_state_counter() {
+	local ns=$1 spi=$2 out
+	[ "$spi" = all ] || spi=$(printf '0x%08x' "$spi")
+	out=$(ip -n "$ns" -s xfrm state | awk -v want="$spi" '
+		$1 == "proto" { sel = (want == "all" || substr($4, 1, 10) == want); if (sel) n++ }
+		sel && /\(bytes\), .*\(packets\)/ {
+			b = $1; sub(/\(bytes\),/, "", b); p = $2; sub(/\(packets\)/, "", p)
+			bytes += b; packets += p
+		}
+		END { if (!n && want != "all") exit 1; printf "%d %d\n", packets, bytes }') ||
+		fail "xfrm_state_counter: no xfrm state with SPI $spi in $ns"
+	echo "$out"
+}
+
+# xfrm_spi NS SRC DST: the SPI (0x hex) of the ESP state from SRC to DST in NS.
+xfrm_spi() {
+	ip -n "$1" xfrm state list src "$2" dst "$3" proto esp | awk '$1 == "proto" { print $4; exit }'
+}
+
+# ---- teardown -------------------------------------------------------------------------
+
+# teardown: kill what was started, delete the namespaces; on failure show the daemon logs.
+teardown() {
+	local rc=$? pid ns f
+	set +e
+	for pid in "${_vm_pids[@]}"; do kill "$pid" 2>/dev/null; done
+	for pid in "${_vm_pids[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null
+	done
+	if [ "$rc" != 0 ]; then
+		for f in "$VM_STATE"/*.log "$VM_STATE"/*/charon.log; do
+			[ -s "$f" ] || continue
+			echo "---- last lines of ${f#"$VM_STATE"/} ----" >&2
+			tail -n 15 "$f" >&2
+		done
+		log "FAIL: ${_vm_failure:-exit status $rc}"
+	fi
+	for ns in "${_vm_netns[@]}"; do ip netns delete "$ns" 2>/dev/null; done
+	rm -rf "$VM_STATE"
+	exit "$rc"
+}
+trap teardown EXIT

@@ -263,8 +263,10 @@ static const char *line_start(const char *text, unsigned line)
  * outside the 32-bit range, has no L suffix and truncates to `value` the way libconfig 1.5
  * does (low 32 bits of the saturated strtoll/strtoull result), copy it to lit.
  */
-static bool truncated_literal(const char *p, int value, char *lit, size_t litlen)
+static bool truncated_literal(const char *line, int value, char *lit, size_t litlen)
 {
+	const char *p = line;
+
 	while (*p && *p != '\n') {
 		const char *start = p;
 		char *end;
@@ -285,7 +287,7 @@ static bool truncated_literal(const char *p, int value, char *lit, size_t litlen
 			p++;
 			continue;
 		}
-		if (p > start && (isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '.')) {
+		if (p > line && (isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '.')) {
 			p++;
 			continue;
 		}
@@ -367,20 +369,32 @@ static int lookup(struct cfg *c, const config_setting_t *parent, const char *key
 	return 0;
 }
 
+/* lookup(), then require one of the types in the bit set `types` (1 << CONFIG_TYPE_x). */
+static int lookup_typed(struct cfg *c, const config_setting_t *parent, const char *key,
+			unsigned flags, unsigned types, const char *expected,
+			config_setting_t **s)
+{
+	int r = lookup(c, parent, key, flags, s);
+
+	if (r <= 0)
+		return r;
+	if (!(types & (1u << config_setting_type(*s)))) {
+		value_error(c, *s, flags, expected);
+		return -EINVAL;
+	}
+	return 1;
+}
+
 int cfg_get_string(struct cfg *c, const config_setting_t *parent, const char *key,
 		   unsigned flags, const char **out)
 {
 	config_setting_t *s;
-	int r = lookup(c, parent, key, flags, &s);
+	int r = lookup_typed(c, parent, key, flags, 1u << CONFIG_TYPE_STRING,
+			     "expected a string", &s);
 
-	if (r <= 0)
-		return r;
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		value_error(c, s, flags, "expected a string");
-		return -EINVAL;
-	}
-	*out = config_setting_get_string(s);
-	return 1;
+	if (r > 0)
+		*out = config_setting_get_string(s);
+	return r;
 }
 
 int cfg_get_int_range(struct cfg *c, const config_setting_t *parent, const char *key,
@@ -416,16 +430,12 @@ int cfg_get_bool(struct cfg *c, const config_setting_t *parent, const char *key,
 		 unsigned flags, bool *out)
 {
 	config_setting_t *s;
-	int r = lookup(c, parent, key, flags, &s);
+	int r = lookup_typed(c, parent, key, flags, 1u << CONFIG_TYPE_BOOL,
+			     "expected true or false", &s);
 
-	if (r <= 0)
-		return r;
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		value_error(c, s, flags, "expected true or false");
-		return -EINVAL;
-	}
-	*out = config_setting_get_bool(s) != 0;
-	return 1;
+	if (r > 0)
+		*out = config_setting_get_bool(s) != 0;
+	return r;
 }
 
 int cfg_enum_value(const struct cfg_enum *table, const char *name, int *out)
@@ -690,36 +700,31 @@ int cfg_get_bytes(struct cfg *c, const config_setting_t *parent, const char *key
 
 /* --- aggregates and unknown keys ----------------------------------------------------- */
 
+static int get_aggregate(struct cfg *c, const config_setting_t *parent, const char *key,
+			 unsigned flags, unsigned types, const char *expected,
+			 config_setting_t **out)
+{
+	config_setting_t *s;
+	int r = lookup_typed(c, parent, key, flags, types, expected, &s);
+
+	if (r > 0)
+		*out = s;
+	return r;
+}
+
 int cfg_get_group(struct cfg *c, const config_setting_t *parent, const char *key,
 		  unsigned flags, config_setting_t **out)
 {
-	config_setting_t *s;
-	int r = lookup(c, parent, key, flags, &s);
-
-	if (r <= 0)
-		return r;
-	if (!config_setting_is_group(s)) {
-		value_error(c, s, flags, "expected a group { ... }");
-		return -EINVAL;
-	}
-	*out = s;
-	return 1;
+	return get_aggregate(c, parent, key, flags, 1u << CONFIG_TYPE_GROUP,
+			     "expected a group { ... }", out);
 }
 
 int cfg_get_list(struct cfg *c, const config_setting_t *parent, const char *key,
 		 unsigned flags, config_setting_t **out)
 {
-	config_setting_t *s;
-	int r = lookup(c, parent, key, flags, &s);
-
-	if (r <= 0)
-		return r;
-	if (!config_setting_is_list(s) && !config_setting_is_array(s)) {
-		value_error(c, s, flags, "expected a list ( ... ) or an array [ ... ]");
-		return -EINVAL;
-	}
-	*out = s;
-	return 1;
+	return get_aggregate(c, parent, key, flags,
+			     1u << CONFIG_TYPE_LIST | 1u << CONFIG_TYPE_ARRAY,
+			     "expected a list ( ... ) or an array [ ... ]", out);
 }
 
 /* Levenshtein distance, or SIZE_MAX for names too long to bother with. */
@@ -856,7 +861,7 @@ void cfg_init(struct cfg *c)
 
 config_setting_t *cfg_root(const struct cfg *c)
 {
-	return c->loaded ? config_root_setting(&c->lc) : NULL;
+	return c->parsed ? config_root_setting(&c->lc) : NULL;
 }
 
 static void file_error(struct cfg *c, const char *file, unsigned line, const char *fmt, ...)
@@ -923,8 +928,10 @@ int cfg_load(struct cfg *c, const char *path)
 	c->loaded = true;
 	config_set_auto_convert(&c->lc, 0);
 	config_set_include_dir(&c->lc, c->include_dir);
-	if (config_read_file(&c->lc, path) == CONFIG_TRUE)
+	if (config_read_file(&c->lc, path) == CONFIG_TRUE) {
+		c->parsed = true;
 		return 0;
+	}
 	if (config_error_type(&c->lc) == CONFIG_ERR_FILE_IO) {
 		file_error(c, path, 0, "cannot read: %s", config_error_text(&c->lc));
 		return -EIO;

@@ -43,6 +43,7 @@ struct cfg_error {
 struct cfg {
 	config_t lc;
 	bool loaded;             /* lc is initialised (cfg_free() destroys it) */
+	bool parsed;             /* the last cfg_load() succeeded: settings can be read */
 	bool secret;             /* never echo values; wipe strings on cfg_free() */
 	char *path;              /* as given to cfg_load() */
 	char *include_dir;       /* directory of path, where @include files are found */
@@ -93,7 +94,7 @@ int cfg_check_secret_file(struct cfg *c, const char *path);
 /* Release everything, including the error list; c is left as after cfg_init(). */
 void cfg_free(struct cfg *c);
 
-/* The root group (NULL before a successful load). */
+/* The root group (NULL unless cfg_load() succeeded). */
 config_setting_t *cfg_root(const struct cfg *c);
 
 /* --- getters ------------------------------------------------------------------------ */

@@ -199,38 +199,41 @@ static void test_all_errors_reported(void **state)
 	assert_int_equal(cfg_error_count(&c), 0);
 }
 
+/* Loading path must fail with err and exactly the expected error lines. */
+static void assert_load_fails(const char *path, int err, const char *const expected[])
+{
+	struct cfg c;
+
+	cfg_init(&c);
+	assert_int_equal(cfg_load(&c, path), err);
+	assert_errors(&c, expected);
+	assert_null(cfg_root(&c));
+	cfg_free(&c);
+}
+
 static void test_syntax_error(void **state)
 {
 	static const char *const expected[] = {
 		DATA "/syntax.conf:4: syntax error",
 		NULL,
 	};
-	struct cfg c;
 
-	cfg_init(&c);
-	assert_int_equal(cfg_load(&c, DATA "/syntax.conf"), -EINVAL);
-	assert_errors(&c, expected);
-	cfg_free(&c);
+	assert_load_fails(DATA "/syntax.conf", -EINVAL, expected);
 }
 
 static void test_missing_file(void **state)
 {
-	static const char *const expected[] = {
+	static const char *const missing[] = {
 		DATA "/does-not-exist.conf: cannot read: No such file or directory",
 		NULL,
 	};
-	struct cfg c;
+	static const char *const directory[] = {
+		DATA ": cannot read: not a regular file",
+		NULL,
+	};
 
-	cfg_init(&c);
-	assert_int_equal(cfg_load(&c, DATA "/does-not-exist.conf"), -ENOENT);
-	assert_errors(&c, expected);
-	assert_null(cfg_root(&c));
-	cfg_free(&c);
-
-	cfg_init(&c);
-	assert_int_equal(cfg_load(&c, DATA), -EINVAL); /* a directory */
-	assert_int_equal(cfg_error_count(&c), 1);
-	cfg_free(&c);
+	assert_load_fails(DATA "/does-not-exist.conf", -ENOENT, missing);
+	assert_load_fails(DATA, -EINVAL, directory);
 }
 
 static void test_include_errors_name_the_included_file(void **state)
@@ -260,15 +263,8 @@ static void test_include_errors_name_the_included_file(void **state)
 	assert_errors(&c, semantic);
 	cfg_free(&c);
 
-	cfg_init(&c);
-	assert_int_equal(cfg_load(&c, DATA "/include_syntax.conf"), -EINVAL);
-	assert_errors(&c, syntax);
-	cfg_free(&c);
-
-	cfg_init(&c);
-	assert_int_equal(cfg_load(&c, DATA "/include_missing.conf"), -EINVAL);
-	assert_errors(&c, missing);
-	cfg_free(&c);
+	assert_load_fails(DATA "/include_syntax.conf", -EINVAL, syntax);
+	assert_load_fails(DATA "/include_missing.conf", -EINVAL, missing);
 }
 
 static void test_list_elements_and_paths(void **state)
@@ -309,13 +305,29 @@ static void test_list_elements_and_paths(void **state)
 
 /* --- value syntax tables ------------------------------------------------------------ */
 
+struct parse_case {
+	const char *text;
+	int err;
+	uint64_t value;
+};
+
+/* Each text must parse to value, or fail with err leaving the output untouched. */
+static void check_parse_table(int (*parse)(const char *, uint64_t *),
+			      const struct parse_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = 12345;
+		int err = parse(cases[i].text, &v);
+
+		if (err != cases[i].err)
+			fail_msg("'%s': got %d, expected %d", cases[i].text, err, cases[i].err);
+		assert_int_equal(v, err ? 12345 : cases[i].value);
+	}
+}
+
 static void test_duration_table(void **state)
 {
-	static const struct {
-		const char *text;
-		int err;
-		uint64_t ms;
-	} cases[] = {
+	static const struct parse_case cases[] = {
 		{ "30", 0, 30000 },            /* bare number: seconds */
 		{ "0", 0, 0 },
 		{ "30s", 0, 30000 },
@@ -339,23 +351,12 @@ static void test_duration_table(void **state)
 		{ "18446744073709551615ms", 0, UINT64_MAX },
 	};
 
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		uint64_t ms = 12345;
-		int err = cfg_parse_duration(cases[i].text, &ms);
-
-		if (err != cases[i].err)
-			fail_msg("'%s': got %d, expected %d", cases[i].text, err, cases[i].err);
-		assert_int_equal(ms, err ? 12345 : cases[i].ms);
-	}
+	check_parse_table(cfg_parse_duration, cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_bytes_table(void **state)
 {
-	static const struct {
-		const char *text;
-		int err;
-		uint64_t bytes;
-	} cases[] = {
+	static const struct parse_case cases[] = {
 		{ "0", 0, 0 },
 		{ "1500", 0, 1500 },
 		{ "1K", 0, 1024 },
@@ -374,14 +375,7 @@ static void test_bytes_table(void **state)
 		{ "-1", -EINVAL, 0 },
 	};
 
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		uint64_t n = 777;
-		int err = cfg_parse_bytes(cases[i].text, &n);
-
-		if (err != cases[i].err)
-			fail_msg("'%s': got %d, expected %d", cases[i].text, err, cases[i].err);
-		assert_int_equal(n, err ? 777 : cases[i].bytes);
-	}
+	check_parse_table(cfg_parse_bytes, cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_format_duration(void **state)

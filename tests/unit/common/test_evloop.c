@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -287,38 +288,35 @@ static void stop_after_hup(void *arg)
 	evloop_shutdown(&loop, 0);
 }
 
-static void test_sighup_reloads(void **state)
+/*
+ * Raise SIGHUP from a timer, with or without a reload callback. SIGHUP must never stop the
+ * loop (nor kill the process, its default action): the end timer does, with no signal.
+ */
+static int run_sighup(bool with_reload)
 {
 	struct sig_test t;
 	struct evloop_timer end;
 
 	memset(&t, 0, sizeof t);
 	t.signo = SIGHUP;
-	evloop_set_reload(&loop, count_reload, &t);
+	if (with_reload)
+		evloop_set_reload(&loop, count_reload, &t);
 	evloop_timer_init(&t.kick, &loop, kick_signal, &t);
 	evloop_timer_init(&end, &loop, stop_after_hup, NULL);
 	evloop_timer_start(&t.kick, 5, 0);
 	evloop_timer_start(&end, 100, 0);
-
-	/* SIGHUP must not stop the loop: the end timer does, with no signal. */
 	assert_int_equal(evloop_run(&loop), 0);
-	assert_int_equal(t.reloads, 1);
+	return t.reloads;
+}
+
+static void test_sighup_reloads(void **state)
+{
+	assert_int_equal(run_sighup(true), 1);
 }
 
 static void test_sighup_without_reload_is_ignored(void **state)
 {
-	struct sig_test t;
-	struct evloop_timer end;
-
-	memset(&t, 0, sizeof t);
-	t.signo = SIGHUP;
-	evloop_timer_init(&t.kick, &loop, kick_signal, &t);
-	evloop_timer_init(&end, &loop, stop_after_hup, NULL);
-	evloop_timer_start(&t.kick, 5, 0);
-	evloop_timer_start(&end, 50, 0);
-	/* Still alive after the signal (the default action would kill the process). */
-	assert_int_equal(evloop_run(&loop), 0);
-	assert_int_equal(t.reloads, 0);
+	assert_int_equal(run_sighup(false), 0);
 }
 
 static void test_shutdown_before_run(void **state)
@@ -362,22 +360,24 @@ static void test_sigpipe_ignored(void **state)
 	close(sv[0]);
 }
 
+/* every test gets a freshly opened loop */
+#define LOOP_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_second_open_is_busy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_one_shot_timers_in_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_repeating_timer_count, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restart_moves_timer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_io_on_socketpair, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sigterm_runs_hooks_in_reverse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sigint_runs_hooks_in_reverse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sighup_reloads, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sighup_without_reload_is_ignored, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_shutdown_before_run, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hook_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sigpipe_ignored, setup, teardown),
+		LOOP_TEST(test_second_open_is_busy),
+		LOOP_TEST(test_one_shot_timers_in_order),
+		LOOP_TEST(test_repeating_timer_count),
+		LOOP_TEST(test_restart_moves_timer),
+		LOOP_TEST(test_io_on_socketpair),
+		LOOP_TEST(test_sigterm_runs_hooks_in_reverse),
+		LOOP_TEST(test_sigint_runs_hooks_in_reverse),
+		LOOP_TEST(test_sighup_reloads),
+		LOOP_TEST(test_sighup_without_reload_is_ignored),
+		LOOP_TEST(test_shutdown_before_run),
+		LOOP_TEST(test_hook_limit),
+		LOOP_TEST(test_sigpipe_ignored),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,1202 @@
+/*
+ * Control-socket transport: the libev server (accept, credentials, dispatch, per-client
+ * output queues, events) and the client (blocking requests, event stream).
+ * The protocol is described in ctl.h and docs/control-protocol.md.
+ */
+#include "common/ctl.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+
+#include "common/log.h"
+
+#ifndef L2SEC_VERSION
+#define L2SEC_VERSION "unknown"
+#endif
+
+#define DEFAULT_GROUP "l2sec"
+#define DEFAULT_MAX_QUEUE (1u << 20)
+#define DEFAULT_MAX_EVENT_BACKLOG (1u << 20)
+#define DEFAULT_MAX_CLIENTS 128u
+#define LISTEN_BACKLOG 64
+#define ERRMSG_MAX 256
+
+/* One datagram waiting to be sent to a client. */
+struct ctl_chunk {
+	struct ctl_chunk *next;
+	size_t len;
+	bool event;
+	uint8_t data[];
+};
+
+struct ctl_conn {
+	struct ctl_conn *next;
+	struct ctl_server *srv;
+	int fd;
+	ev_io rio, wio;
+	struct ctl_peer peer;
+	bool dead;          /* closed; freed by reap_conns() once nothing uses it */
+	bool paused;        /* reading stopped: too much output queued */
+	bool subscribed;
+	uint64_t event_mask;
+	struct ctl_chunk *head, *tail;
+	size_t queued, event_queued;
+};
+
+struct ctl_request_priv {
+	struct ctl_conn *conn;
+	struct ctl_msg msg;
+	bool reply_open, replied, entry_open, dumped;
+	struct ctl_chunk *dump_chunk;   /* datagram being filled with dump entries */
+	char errmsg[ERRMSG_MAX];
+};
+
+struct ctl_server {
+	struct ev_loop *loop;
+	int fd;
+	ev_io lio;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	ino_t ino;
+	char daemon[32];
+	gid_t gid;
+	uid_t admin_uid;
+	ctl_authorize_fn authorize;
+	size_t max_queue, max_event_backlog;
+	unsigned max_clients;
+	const struct ctl_command *cmds;
+	size_t n_cmds;
+	void *arg;
+	struct ctl_conn *conns;
+	unsigned n_conns, next_id;
+	unsigned busy;      /* > 0 while conns may be referenced up the stack */
+	struct ctl_msg event;
+	/* 4-byte aligned buffers: netlink headers and attributes are read in place */
+	uint32_t rbuf[CTL_DGRAM_MAX / 4];
+	uint32_t scratch[CTL_MSG_MAX / 4];
+	uint32_t evbuf[CTL_MSG_MAX / 4];
+};
+
+/* --- output queue ------------------------------------------------------------------- */
+
+static void conn_kill(struct ctl_conn *conn, const char *reason);
+static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+static void conn_set_reading(struct ctl_conn *conn, bool on)
+{
+	if (conn->dead || conn->paused == !on)
+		return;
+	conn->paused = !on;
+	if (on)
+		ev_io_start(conn->srv->loop, &conn->rio);
+	else
+		ev_io_stop(conn->srv->loop, &conn->rio);
+}
+
+/* Send what the socket takes; wait for POLLOUT for the rest. */
+static void conn_flush(struct ctl_conn *conn)
+{
+	while (conn->head && !conn->dead) {
+		struct ctl_chunk *ch = conn->head;
+		ssize_t n = send(conn->fd, ch->data, ch->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			ev_io_start(conn->srv->loop, &conn->wio);
+			return;
+		}
+		if (n < 0) {
+			conn_kill(conn, errno == EPIPE ? "peer_closed" : "send_failed");
+			return;
+		}
+		conn->head = ch->next;
+		if (!conn->head)
+			conn->tail = NULL;
+		conn->queued -= ch->len;
+		if (ch->event)
+			conn->event_queued -= ch->len;
+		free(ch);
+	}
+	if (conn->dead)
+		return;
+	ev_io_stop(conn->srv->loop, &conn->wio);
+	if (conn->paused && conn->queued <= conn->srv->max_queue)
+		conn_set_reading(conn, true);
+}
+
+static void conn_queue_chunk(struct ctl_conn *conn, struct ctl_chunk *ch)
+{
+	ch->next = NULL;
+	if (conn->tail)
+		conn->tail->next = ch;
+	else
+		conn->head = ch;
+	conn->tail = ch;
+	conn->queued += ch->len;
+	if (ch->event)
+		conn->event_queued += ch->len;
+	if (conn->head == ch)
+		conn_flush(conn);   /* queue was empty: try to send right away */
+}
+
+static struct ctl_chunk *chunk_new(size_t cap)
+{
+	struct ctl_chunk *ch = malloc(sizeof(*ch) + cap);
+
+	if (ch) {
+		ch->next = NULL;
+		ch->len = 0;
+		ch->event = false;
+	}
+	return ch;
+}
+
+static int conn_queue(struct ctl_conn *conn, const void *data, size_t len, bool event)
+{
+	struct ctl_chunk *ch;
+
+	if (conn->dead)
+		return -EPIPE;
+	ch = chunk_new(len);
+	if (!ch) {
+		conn_kill(conn, "out_of_memory");
+		return -ENOMEM;
+	}
+	memcpy(ch->data, data, len);
+	ch->len = len;
+	ch->event = event;
+	conn_queue_chunk(conn, ch);
+	return 0;
+}
+
+/* NLMSG_ERROR in the kernel's extended-ack layout: capped echo of the request header,
+ * then NLMSGERR_ATTR_MSG (and NLMSGERR_ATTR_OFFS when known). err 0 = ack. */
+static void conn_send_error(struct ctl_conn *conn, const struct nlmsghdr *req, int err,
+			    const char *msg, uint32_t bad_off)
+{
+	uint32_t buf[(MNL_NLMSG_HDRLEN + sizeof(struct nlmsgerr) + 2 * MNL_ATTR_HDRLEN +
+		      ERRMSG_MAX + 8) / 4];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsgerr *e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+
+	nlh->nlmsg_type = NLMSG_ERROR;
+	nlh->nlmsg_flags = NLM_F_CAPPED;
+	nlh->nlmsg_seq = req ? req->nlmsg_seq : 0;
+	e->error = err;
+	if (req)
+		memcpy(&e->msg, req, sizeof(e->msg));
+	if (msg && *msg) {
+		char text[ERRMSG_MAX];
+
+		snprintf(text, sizeof(text), "%s", msg);
+		mnl_attr_put_strz_check(nlh, sizeof(buf), NLMSGERR_ATTR_MSG, text);
+		nlh->nlmsg_flags |= NLM_F_ACK_TLVS;
+	}
+	if (bad_off) {
+		mnl_attr_put_u32_check(nlh, sizeof(buf), NLMSGERR_ATTR_OFFS, bad_off);
+		nlh->nlmsg_flags |= NLM_F_ACK_TLVS;
+	}
+	conn_queue(conn, nlh, nlh->nlmsg_len, false);
+}
+
+/* --- connections -------------------------------------------------------------------- */
+
+static void conn_kill(struct ctl_conn *conn, const char *reason)
+{
+	struct ctl_server *srv = conn->srv;
+
+	if (conn->dead)
+		return;
+	log_info("ctl_client_closed", "socket=%s client=%u uid=%u reason=%s queued=%zu",
+		 srv->path, conn->peer.id, (unsigned)conn->peer.uid, reason, conn->queued);
+	ev_io_stop(srv->loop, &conn->rio);
+	ev_io_stop(srv->loop, &conn->wio);
+	close(conn->fd);
+	conn->fd = -1;
+	while (conn->head) {
+		struct ctl_chunk *ch = conn->head;
+
+		conn->head = ch->next;
+		free(ch);
+	}
+	conn->tail = NULL;
+	conn->queued = conn->event_queued = 0;
+	conn->dead = true;
+	srv->n_conns--;
+}
+
+/* Free dead connections, unless a caller up the stack may still hold one. */
+static void reap_conns(struct ctl_server *srv)
+{
+	struct ctl_conn **pp = &srv->conns;
+
+	if (srv->busy)
+		return;
+	while (*pp) {
+		struct ctl_conn *conn = *pp;
+
+		if (conn->dead) {
+			*pp = conn->next;
+			free(conn);
+		} else {
+			pp = &conn->next;
+		}
+	}
+}
+
+static bool gid_listed(const gid_t *groups, size_t n, gid_t gid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* Fallback for kernels without SO_PEERGROUPS: the Groups: line of /proc/PID/status. */
+static bool proc_groups_has(pid_t pid, gid_t gid)
+{
+	char path[64], line[4096];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "Groups:", 7) != 0)
+			continue;
+		for (char *p = line + 7, *end;; p = end) {
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			found |= g == gid;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Supplementary groups of the peer: SO_PEERGROUPS (Linux >= 4.13) is captured at
+ * connect time like SO_PEERCRED, so it cannot race with the peer's exit or exec. */
+static bool peer_in_groups(int fd, pid_t pid, gid_t gid)
+{
+	gid_t small[64], *big;
+	socklen_t len = sizeof(small);
+	bool found = false;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, small, &len) == 0)
+		return gid_listed(small, len / sizeof(gid_t), gid);
+	if (errno != ERANGE)
+		return proc_groups_has(pid, gid);
+	big = malloc(len);
+	if (big && getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, big, &len) == 0)
+		found = gid_listed(big, len / sizeof(gid_t), gid);
+	free(big);
+	return found;
+}
+
+static void server_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ctl_server *srv = w->data;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct ctl_conn *conn;
+	int fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warn("ctl_accept_failed", "socket=%s errno=%d", srv->path, errno);
+		return;
+	}
+	if (srv->n_conns >= srv->max_clients) {
+		log_warn("ctl_client_refused", "socket=%s reason=too_many_clients max=%u",
+			 srv->path, srv->max_clients);
+		close(fd);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    !(conn = calloc(1, sizeof(*conn)))) {
+		log_warn("ctl_client_refused", "socket=%s reason=no_credentials_or_memory",
+			 srv->path);
+		close(fd);
+		return;
+	}
+	conn->srv = srv;
+	conn->fd = fd;
+	conn->peer.id = ++srv->next_id;
+	conn->peer.pid = cred.pid;
+	conn->peer.uid = cred.uid;
+	conn->peer.gid = cred.gid;
+	conn->peer.may_admin = cred.uid == srv->admin_uid;
+	conn->peer.may_read = conn->peer.may_admin || cred.uid == 0 || cred.gid == srv->gid ||
+			      peer_in_groups(fd, cred.pid, srv->gid);
+	ev_io_init(&conn->rio, NULL, fd, EV_READ);
+	ev_io_init(&conn->wio, NULL, fd, EV_WRITE);
+	conn->rio.data = conn->wio.data = conn;
+	conn->next = srv->conns;
+	srv->conns = conn;
+	srv->n_conns++;
+	ev_set_cb(&conn->rio, conn_read_cb);
+	ev_set_cb(&conn->wio, conn_write_cb);
+	ev_io_start(loop, &conn->rio);
+	log_info("ctl_client_connected", "socket=%s client=%u pid=%d uid=%u read=%d admin=%d",
+		 srv->path, conn->peer.id, (int)cred.pid, (unsigned)cred.uid,
+		 conn->peer.may_read, conn->peer.may_admin);
+}
+
+/* --- replies ------------------------------------------------------------------------ */
+
+static struct ctl_msg *begin_msg(struct ctl_request *req, uint16_t flags)
+{
+	struct ctl_server *srv = req->priv->conn->srv;
+
+	ctl_msg_init(&req->priv->msg, srv->scratch, sizeof(srv->scratch), req->cmd, flags,
+		     req->seq);
+	return &req->priv->msg;
+}
+
+struct ctl_msg *ctl_reply_begin(struct ctl_request *req)
+{
+	req->priv->reply_open = true;
+	return begin_msg(req, 0);
+}
+
+int ctl_reply_end(struct ctl_request *req)
+{
+	struct ctl_request_priv *p = req->priv;
+
+	if (!p->reply_open)
+		return -EINVAL;
+	p->reply_open = false;
+	if (!ctl_msg_ok(&p->msg)) {
+		snprintf(p->errmsg, sizeof(p->errmsg), "reply larger than %u bytes", CTL_MSG_MAX);
+		return -EMSGSIZE;
+	}
+	p->replied = true;
+	return conn_queue(p->conn, p->msg.nlh, p->msg.nlh->nlmsg_len, false);
+}
+
+struct ctl_msg *ctl_dump_entry_begin(struct ctl_request *req)
+{
+	req->priv->entry_open = true;
+	req->priv->dumped = true;
+	return begin_msg(req, NLM_F_MULTI);
+}
+
+/* Queue the datagram of packed dump entries, if any. */
+static void dump_flush(struct ctl_request_priv *p)
+{
+	if (p->dump_chunk && p->dump_chunk->len && !p->conn->dead)
+		conn_queue_chunk(p->conn, p->dump_chunk);
+	else
+		free(p->dump_chunk);
+	p->dump_chunk = NULL;
+}
+
+/* Append a whole message to the dump's current datagram, starting a new one when full. */
+static int dump_append(struct ctl_request_priv *p, const struct nlmsghdr *nlh)
+{
+	if (p->conn->dead)
+		return -EPIPE;
+	if (p->dump_chunk && p->dump_chunk->len + nlh->nlmsg_len > CTL_DGRAM_MAX)
+		dump_flush(p);
+	if (!p->dump_chunk && !(p->dump_chunk = chunk_new(CTL_DGRAM_MAX))) {
+		conn_kill(p->conn, "out_of_memory");
+		return -ENOMEM;
+	}
+	memcpy(p->dump_chunk->data + p->dump_chunk->len, nlh, nlh->nlmsg_len);
+	p->dump_chunk->len += nlh->nlmsg_len;
+	return 0;
+}
+
+int ctl_dump_entry_end(struct ctl_request *req)
+{
+	struct ctl_request_priv *p = req->priv;
+
+	if (!p->entry_open)
+		return -EINVAL;
+	p->entry_open = false;
+	if (!ctl_msg_ok(&p->msg)) {
+		log_warn("ctl_dump_entry_dropped", "socket=%s cmd=%s reason=larger_than_%u_bytes",
+			 p->conn->srv->path, ctl_cmd_name(req->cmd), CTL_MSG_MAX);
+		return -EMSGSIZE;
+	}
+	return dump_append(p, p->msg.nlh);
+}
+
+void ctl_request_set_error_msg(struct ctl_request *req, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(req->priv->errmsg, sizeof(req->priv->errmsg), fmt, ap);
+	va_end(ap);
+}
+
+/* --- dispatch ----------------------------------------------------------------------- */
+
+static int builtin_subscribe(struct ctl_request *req, void *arg)
+{
+	struct ctl_conn *conn = req->priv->conn;
+
+	conn->subscribed = req->cmd == CTL_CMD_SUBSCRIBE;
+	conn->event_mask = CTL_EVENT_MASK_ALL;
+	if (req->tb[CTL_A_EVENT_MASK])
+		conn->event_mask = mnl_attr_get_u64(req->tb[CTL_A_EVENT_MASK]);
+	log_info("ctl_client_subscribed", "socket=%s client=%u subscribed=%d mask=0x%llx",
+		 conn->srv->path, conn->peer.id, conn->subscribed,
+		 (unsigned long long)conn->event_mask);
+	return 0;
+}
+
+static int builtin_version(struct ctl_request *req, void *arg)
+{
+	struct ctl_msg *m = ctl_reply_begin(req);
+
+	ctl_msg_put_str(m, CTL_A_DAEMON, req->priv->conn->srv->daemon);
+	ctl_msg_put_str(m, CTL_A_VERSION, L2SEC_VERSION);
+	ctl_msg_put_u32(m, CTL_A_PROTO_VERSION, CTL_PROTO_VERSION);
+	return ctl_reply_end(req);
+}
+
+static const struct ctl_command builtin_cmds[] = {
+	{ CTL_CMD_VERSION, false, builtin_version },
+	{ CTL_CMD_SUBSCRIBE, false, builtin_subscribe },
+	{ CTL_CMD_UNSUBSCRIBE, false, builtin_subscribe },
+};
+
+static const struct ctl_command *find_command(const struct ctl_server *srv, uint16_t cmd)
+{
+	for (size_t i = 0; i < srv->n_cmds; i++)
+		if (srv->cmds[i].cmd == cmd)
+			return &srv->cmds[i];
+	for (size_t i = 0; i < sizeof(builtin_cmds) / sizeof(builtin_cmds[0]); i++)
+		if (builtin_cmds[i].cmd == cmd)
+			return &builtin_cmds[i];
+	return NULL;
+}
+
+/* Returns 0 when allowed, else -EPERM with the reason in why. */
+static int authorize(const struct ctl_server *srv, const struct ctl_peer *peer,
+		     const struct ctl_command *cmd, char *why, size_t why_len)
+{
+	if (srv->authorize) {
+		if (srv->authorize(peer, cmd, srv->arg))
+			return 0;
+		snprintf(why, why_len, "%s refused by the daemon's policy", ctl_cmd_name(cmd->cmd));
+		return -EPERM;
+	}
+	if (cmd->admin && !peer->may_admin) {
+		snprintf(why, why_len, "%s changes state and needs uid %u (you are uid %u)",
+			 ctl_cmd_name(cmd->cmd), (unsigned)srv->admin_uid, (unsigned)peer->uid);
+		return -EPERM;
+	}
+	if (!peer->may_read) {
+		struct group *gr = getgrgid(srv->gid);
+
+		snprintf(why, why_len, "%s needs membership of group %s", ctl_cmd_name(cmd->cmd),
+			 gr ? gr->gr_name : "?");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Terminate the answer: error, dump end, or ack. */
+static void finish_request(struct ctl_request *req, int ret)
+{
+	struct ctl_request_priv *p = req->priv;
+	struct ctl_conn *conn = p->conn;
+
+	if (ret == 0 && p->reply_open)
+		ret = ctl_reply_end(req);
+	if (ret == 0 && p->entry_open)
+		ctl_dump_entry_end(req);
+	if (ret < 0) {
+		dump_flush(p);
+		if (!p->errmsg[0])
+			snprintf(p->errmsg, sizeof(p->errmsg), "%s", strerror(-ret));
+		log_debug("ctl_request_failed", "socket=%s client=%u cmd=%s errno=%d",
+			  conn->srv->path, conn->peer.id, ctl_cmd_name(req->cmd), -ret);
+		conn_send_error(conn, req->nlh, ret, p->errmsg, 0);
+		return;
+	}
+	if (req->dump || p->dumped) {
+		uint32_t buf[(MNL_NLMSG_HDRLEN + sizeof(int)) / 4];
+		struct ctl_msg done;
+
+		ctl_msg_init(&done, buf, sizeof(buf), NLMSG_DONE, NLM_F_MULTI, req->seq);
+		mnl_nlmsg_put_extra_header(done.nlh, sizeof(int));  /* zeroed: error 0 */
+		if (dump_append(p, done.nlh) == 0)
+			dump_flush(p);
+		return;
+	}
+	if (!p->replied || (req->nlh->nlmsg_flags & NLM_F_ACK))
+		conn_send_error(conn, req->nlh, 0, NULL, 0);
+}
+
+static void handle_message(struct ctl_conn *conn, const struct nlmsghdr *nlh)
+{
+	struct ctl_server *srv = conn->srv;
+	const struct nlattr *tb[CTL_A_MAX + 1];
+	struct ctl_request_priv priv = { .conn = conn };
+	struct ctl_request req = {
+		.nlh = nlh, .tb = tb, .peer = &conn->peer, .server = srv, .cmd = nlh->nlmsg_type,
+		.seq = nlh->nlmsg_seq, .dump = nlh->nlmsg_flags & NLM_F_DUMP, .priv = &priv,
+	};
+	struct ctl_parse_error perr;
+	const struct ctl_command *cmd;
+	int ret;
+
+	if (nlh->nlmsg_type == NLMSG_NOOP)
+		return;
+	if (nlh->nlmsg_type < NLMSG_MIN_TYPE || !(nlh->nlmsg_flags & NLM_F_REQUEST)) {
+		conn_send_error(conn, nlh, -EINVAL, "not a request (type below 0x10 or "
+				"NLM_F_REQUEST missing)", 0);
+		return;
+	}
+	cmd = find_command(srv, nlh->nlmsg_type);
+	if (!cmd) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "%s does not implement command 0x%x (%s)",
+			 srv->daemon, nlh->nlmsg_type, ctl_cmd_name(nlh->nlmsg_type));
+		conn_send_error(conn, nlh, -EOPNOTSUPP, why, 0);
+		return;
+	}
+	ret = authorize(srv, &conn->peer, cmd, priv.errmsg, sizeof(priv.errmsg));
+	if (ret < 0) {
+		log_notice("ctl_request_refused", "socket=%s client=%u uid=%u cmd=%s",
+			   srv->path, conn->peer.id, (unsigned)conn->peer.uid,
+			   ctl_cmd_name(cmd->cmd));
+		conn_send_error(conn, nlh, ret, priv.errmsg, 0);
+		return;
+	}
+	if (ctl_attr_parse(nlh, tb, &perr) < 0) {
+		conn_send_error(conn, nlh, -EINVAL, perr.why, perr.bad_off);
+		return;
+	}
+	log_debug("ctl_request", "socket=%s client=%u cmd=%s seq=%u", srv->path,
+		  conn->peer.id, ctl_cmd_name(cmd->cmd), nlh->nlmsg_seq);
+	ret = cmd->handler(&req, srv->arg);
+	if (ret > 0)
+		ret = 0;
+	finish_request(&req, ret);
+}
+
+/* A datagram holds one or more whole messages; anything else is answered with EINVAL. */
+static void handle_datagram(struct ctl_conn *conn, const void *buf, size_t n)
+{
+	const struct nlmsghdr *nlh = buf;
+	int len = (int)n;
+	char why[96];
+
+	if (n < sizeof(*nlh)) {
+		snprintf(why, sizeof(why), "truncated message: %zu bytes, header needs %zu", n,
+			 sizeof(*nlh));
+		conn_send_error(conn, NULL, -EINVAL, why, 0);
+		return;
+	}
+	while (mnl_nlmsg_ok(nlh, len) && !conn->dead) {
+		handle_message(conn, nlh);
+		nlh = mnl_nlmsg_next(nlh, &len);
+	}
+	if (len > 0 && !conn->dead) {
+		const struct nlmsghdr *bad = len >= (int)sizeof(*nlh) ? nlh : NULL;
+
+		snprintf(why, sizeof(why), "bad message length %u with %d bytes left",
+			 bad ? bad->nlmsg_len : 0, len);
+		conn_send_error(conn, bad, -EINVAL, why, 0);
+	}
+}
+
+static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ctl_conn *conn = w->data;
+	struct ctl_server *srv = conn->srv;
+	struct iovec iov = { srv->rbuf, sizeof(srv->rbuf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n = recvmsg(conn->fd, &mh, MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	srv->busy++;
+	if (n <= 0) {
+		conn_kill(conn, n == 0 ? "peer_closed" : "recv_failed");
+	} else if (mh.msg_flags & MSG_TRUNC) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "datagram larger than %u bytes", CTL_DGRAM_MAX);
+		conn_send_error(conn, NULL, -EMSGSIZE, why, 0);
+	} else {
+		handle_datagram(conn, srv->rbuf, (size_t)n);
+	}
+	/* Do not take more requests while the client is not reading its answers. */
+	if (!conn->dead && conn->queued > srv->max_queue)
+		conn_set_reading(conn, false);
+	srv->busy--;
+	reap_conns(srv);
+}
+
+static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ctl_conn *conn = w->data;
+
+	conn->srv->busy++;
+	conn_flush(conn);
+	conn->srv->busy--;
+	reap_conns(conn->srv);
+}
+
+/* --- events ------------------------------------------------------------------------- */
+
+struct ctl_msg *ctl_server_event_begin(struct ctl_server *srv, uint16_t type)
+{
+	ctl_msg_init(&srv->event, srv->evbuf, sizeof(srv->evbuf), type, 0, 0);
+	return &srv->event;
+}
+
+int ctl_server_broadcast_event(struct ctl_server *srv)
+{
+	const struct nlmsghdr *nlh = srv->event.nlh;
+	int sent = 0;
+
+	if (!nlh || !ctl_is_event(nlh->nlmsg_type))
+		return -EINVAL;
+	if (!ctl_msg_ok(&srv->event))
+		return -EMSGSIZE;
+	srv->busy++;
+	for (struct ctl_conn *conn = srv->conns; conn; conn = conn->next) {
+		if (conn->dead || !conn->subscribed ||
+		    !(conn->event_mask & ctl_event_bit(nlh->nlmsg_type)))
+			continue;
+		if (conn->event_queued + nlh->nlmsg_len > srv->max_event_backlog) {
+			log_warn("ctl_subscriber_dropped", "socket=%s client=%u uid=%u "
+				 "reason=slow_reader backlog=%zu", srv->path, conn->peer.id,
+				 (unsigned)conn->peer.uid, conn->event_queued);
+			conn_kill(conn, "slow_subscriber");
+			continue;
+		}
+		if (conn_queue(conn, nlh, nlh->nlmsg_len, true) == 0)
+			sent++;
+	}
+	srv->busy--;
+	reap_conns(srv);
+	return sent;
+}
+
+/* --- server set-up ------------------------------------------------------------------ */
+
+static int resolve_group(const char *name, gid_t *gid)
+{
+	struct group *gr = getgrnam(name ? name : DEFAULT_GROUP);
+
+	if (gr) {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	if (!name) {
+		*gid = 0;   /* no l2sec group on this system: root only */
+		return 0;
+	}
+	log_err("ctl_server_failed", "reason=unknown_group group=%s", name);
+	return -ENOENT;
+}
+
+static int fill_sun(struct sockaddr_un *sun, const char *path)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (!path || !*path || strlen(path) >= sizeof(sun->sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun->sun_path, path, strlen(path) + 1);
+	return 0;
+}
+
+/* The path is taken. If nobody answers on it, it is a stale socket: remove it.
+ * Returns 0 when removed, -EADDRINUSE when a daemon is alive, -EEXIST when it is not
+ * a socket (never delete what we did not create), or another negative errno. */
+static int remove_stale_socket(const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, ret;
+
+	if (lstat(sun->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ret = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	ret = ret == 0 ? -EADDRINUSE : (errno == ECONNREFUSED ? 0 : -errno);
+	close(fd);
+	if (ret == 0 && unlink(sun->sun_path) < 0 && errno != ENOENT)
+		ret = -errno;
+	if (ret == 0)
+		log_notice("ctl_stale_socket_removed", "socket=%s", sun->sun_path);
+	return ret;
+}
+
+static int server_bind(struct ctl_server *srv, const struct ctl_server_options *opt)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int ret = fill_sun(&sun, opt->path);
+
+	if (ret < 0)
+		return ret;
+	srv->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (srv->fd < 0)
+		return -errno;
+	if (bind(srv->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		if (errno != EADDRINUSE)
+			return -errno;
+		ret = remove_stale_socket(&sun);
+		if (ret < 0)
+			return ret;
+		if (bind(srv->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+			return -errno;
+	}
+	/* No one can connect before listen(), so setting owner and mode here is not racy. */
+	if (chown(sun.sun_path, (uid_t)-1, srv->gid) < 0 && (opt->group || srv->gid != 0)) {
+		ret = -errno;
+		unlink(sun.sun_path);
+		return ret;
+	}
+	if (chmod(sun.sun_path, opt->mode ? opt->mode : 0660) < 0 ||
+	    stat(sun.sun_path, &st) < 0 || listen(srv->fd, LISTEN_BACKLOG) < 0) {
+		ret = -errno;
+		unlink(sun.sun_path);
+		return ret;
+	}
+	srv->ino = st.st_ino;
+	memcpy(srv->path, sun.sun_path, sizeof(srv->path));
+	return 0;
+}
+
+int ctl_server_create(struct ev_loop *loop, const struct ctl_server_options *opt,
+		      const struct ctl_command *cmds, size_t n_cmds, void *arg,
+		      struct ctl_server **out)
+{
+	struct ctl_server *srv = calloc(1, sizeof(*srv));
+	int ret;
+
+	*out = NULL;
+	if (!srv)
+		return -ENOMEM;
+	srv->loop = loop;
+	srv->fd = -1;
+	snprintf(srv->daemon, sizeof(srv->daemon), "%s", opt->daemon ? opt->daemon : "l2sec");
+	srv->admin_uid = opt->admin_uid;
+	srv->authorize = opt->authorize;
+	srv->max_queue = opt->max_queue ? opt->max_queue : DEFAULT_MAX_QUEUE;
+	srv->max_event_backlog = opt->max_event_backlog ? opt->max_event_backlog
+							: DEFAULT_MAX_EVENT_BACKLOG;
+	srv->max_clients = opt->max_clients ? opt->max_clients : DEFAULT_MAX_CLIENTS;
+	srv->cmds = cmds;
+	srv->n_cmds = n_cmds;
+	srv->arg = arg;
+	ret = resolve_group(opt->group, &srv->gid);
+	if (ret == 0)
+		ret = server_bind(srv, opt);
+	if (ret < 0) {
+		log_err("ctl_server_failed", "socket=%s errno=%d reason=%s",
+			opt->path ? opt->path : "(null)", -ret,
+			ret == -EADDRINUSE ? "daemon_already_running" : strerror(-ret));
+		if (srv->fd >= 0)
+			close(srv->fd);
+		free(srv);
+		return ret;
+	}
+	ev_io_init(&srv->lio, server_accept_cb, srv->fd, EV_READ);
+	srv->lio.data = srv;
+	ev_io_start(loop, &srv->lio);
+	log_info("ctl_server_listening", "socket=%s gid=%u admin_uid=%u", srv->path,
+		 (unsigned)srv->gid, (unsigned)srv->admin_uid);
+	*out = srv;
+	return 0;
+}
+
+void ctl_server_destroy(struct ctl_server *srv)
+{
+	struct stat st;
+
+	if (!srv)
+		return;
+	for (struct ctl_conn *conn = srv->conns; conn; conn = conn->next)
+		conn_kill(conn, "server_shutdown");
+	srv->busy = 0;
+	reap_conns(srv);
+	ev_io_stop(srv->loop, &srv->lio);
+	close(srv->fd);
+	/* Unlink only our own socket, not one a successor has bound since. */
+	if (stat(srv->path, &st) == 0 && st.st_ino == srv->ino)
+		unlink(srv->path);
+	free(srv);
+}
+
+unsigned ctl_server_client_count(const struct ctl_server *srv)
+{
+	return srv->n_conns;
+}
+
+gid_t ctl_server_gid(const struct ctl_server *srv)
+{
+	return srv->gid;
+}
+
+/* --- client ------------------------------------------------------------------------- */
+
+struct ctl_client {
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char daemon[32];
+	unsigned timeout_ms;
+	uint32_t seq;
+	struct ev_loop *loop;
+	ev_io io;
+	ctl_event_fn on_event;
+	ctl_closed_fn on_closed;
+	void *arg;
+	uint32_t buf[CTL_DGRAM_MAX / 4];
+};
+
+static int set_error(struct ctl_error *err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int set_error(struct ctl_error *err, int errnum, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+
+		err->errnum = errnum;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -errnum;
+}
+
+/* "/run/l2sec/ikd.sock" -> "ikd": the name users know the daemon by. */
+static void daemon_name(const char *path, char *out, size_t size)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strcspn(base, ".");
+	snprintf(out, size, "%.*s", (int)n, base);
+}
+
+static void connect_error(const struct ctl_client *c, int e, struct ctl_error *err)
+{
+	struct stat st;
+	struct group *gr;
+
+	if (e == ENOENT)
+		set_error(err, e, "%s is not running (no %s)", c->daemon, c->path);
+	else if (e == ECONNREFUSED)
+		set_error(err, e, "%s is not running (stale socket %s)", c->daemon, c->path);
+	else if (e == EACCES || e == EPERM) {
+		gr = stat(c->path, &st) == 0 ? getgrgid(st.st_gid) : NULL;
+		set_error(err, e, "permission denied on %s: are you in group %s?", c->path,
+			  gr ? gr->gr_name : DEFAULT_GROUP);
+	} else {
+		set_error(err, e, "cannot connect to %s at %s: %s", c->daemon, c->path,
+			  strerror(e));
+	}
+}
+
+struct ctl_client *ctl_client_connect(const char *path, struct ctl_error *err)
+{
+	struct ctl_client *c;
+	struct sockaddr_un sun;
+
+	if (fill_sun(&sun, path) < 0) {
+		set_error(err, ENAMETOOLONG, "bad control socket path");
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		set_error(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	memcpy(c->path, sun.sun_path, sizeof(c->path));
+	daemon_name(path, c->daemon, sizeof(c->daemon));
+	c->timeout_ms = 5000;
+	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		connect_error(c, errno, err);
+		if (c->fd >= 0)
+			close(c->fd);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void ctl_client_close(struct ctl_client *c)
+{
+	if (!c)
+		return;
+	ctl_client_unwatch(c);
+	close(c->fd);
+	free(c);
+}
+
+int ctl_client_fd(const struct ctl_client *c)
+{
+	return c->fd;
+}
+
+void ctl_client_set_timeout(struct ctl_client *c, unsigned ms)
+{
+	c->timeout_ms = ms;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for events on the socket until deadline. 0, -ETIMEDOUT or -errno. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = events };
+		int64_t left = deadline - now_ms();
+		int n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Receive one datagram into c->buf. Returns its length, or a negative errno. */
+static ssize_t client_recv(struct ctl_client *c, int64_t deadline, struct ctl_error *err)
+{
+	for (;;) {
+		struct iovec iov = { c->buf, sizeof(c->buf) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT);
+		int ret;
+
+		if (n > 0 && (mh.msg_flags & MSG_TRUNC))
+			return set_error(err, EBADMSG, "%s sent a datagram over %u bytes",
+					 c->daemon, CTL_DGRAM_MAX);
+		if (n > 0)
+			return n;
+		if (n == 0)
+			return set_error(err, EPIPE, "%s closed the connection", c->daemon);
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return set_error(err, errno, "reading from %s: %s", c->daemon,
+					 strerror(errno));
+		ret = wait_fd(c->fd, POLLIN, deadline);
+		if (ret < 0)
+			return set_error(err, -ret, "no answer from %s within %u ms", c->daemon,
+					 c->timeout_ms);
+	}
+}
+
+struct answer {
+	uint16_t cmd;
+	uint32_t seq;
+	ctl_reply_fn reply;
+	void *arg;
+	int ret;        /* first failure: the daemon's, a malformed reply, the callback's */
+	bool done;
+};
+
+/* One message of the answer. */
+static void answer_message(struct ctl_client *c, struct answer *a, const struct nlmsghdr *nlh,
+			   struct ctl_error *err)
+{
+	const struct nlattr *tb[CTL_A_MAX + 1];
+	struct ctl_parse_error perr;
+	const char *msg;
+	int e;
+
+	if (nlh->nlmsg_seq != a->seq)
+		return;     /* late answer to a timed-out request, or an event */
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		a->done = true;
+		if (ctl_parse_error_msg(nlh, &e, &msg) < 0)
+			e = -EBADMSG, msg = "short error message";
+		if (e < 0 && !a->ret) {
+			a->ret = e;
+			set_error(err, -e, "%s: %s", c->daemon, msg ? msg : strerror(-e));
+		}
+		return;
+	}
+	if (nlh->nlmsg_type == NLMSG_DONE) {
+		a->done = true;
+		return;
+	}
+	if (nlh->nlmsg_type != a->cmd || ctl_attr_parse(nlh, tb, &perr) < 0) {
+		if (!a->ret)
+			a->ret = set_error(err, EBADMSG, "malformed answer from %s: %s", c->daemon,
+					   nlh->nlmsg_type != a->cmd ? "unexpected type" : perr.why);
+	} else if (!a->ret && a->reply) {
+		a->ret = a->reply(nlh, tb, a->arg);
+		if (a->ret > 0)
+			a->ret = 0;
+		if (a->ret < 0)
+			set_error(err, -a->ret, "%s", strerror(-a->ret));
+	}
+	if (!(nlh->nlmsg_flags & NLM_F_MULTI))
+		a->done = true;
+}
+
+static int client_send(struct ctl_client *c, const struct nlmsghdr *nlh, int64_t deadline,
+		       struct ctl_error *err)
+{
+	for (;;) {
+		int ret;
+
+		if (send(c->fd, nlh, nlh->nlmsg_len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+			return 0;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return set_error(err, errno, "sending to %s: %s", c->daemon,
+					 strerror(errno));
+		ret = wait_fd(c->fd, POLLOUT, deadline);
+		if (ret < 0)
+			return set_error(err, -ret, "%s does not take requests", c->daemon);
+	}
+}
+
+int ctl_client_request(struct ctl_client *c, uint16_t cmd, ctl_build_fn build,
+		       ctl_reply_fn reply, void *arg, struct ctl_error *err)
+{
+	int64_t deadline = now_ms() + c->timeout_ms;
+	struct answer a = { .cmd = cmd, .reply = reply, .arg = arg };
+	struct ctl_msg m;
+	int ret;
+
+	if (++c->seq == 0)
+		++c->seq;   /* seq 0 is for events */
+	a.seq = c->seq;
+	ctl_msg_init(&m, c->buf, CTL_MSG_MAX, cmd,
+		     NLM_F_REQUEST | (ctl_cmd_is_dump(cmd) ? NLM_F_DUMP : 0), a.seq);
+	ret = build ? build(&m, arg) : 0;
+	if (ret < 0)
+		return set_error(err, -ret, "building %s: %s", ctl_cmd_name(cmd), strerror(-ret));
+	if (!ctl_msg_ok(&m))
+		return set_error(err, EMSGSIZE, "%s request larger than %u bytes",
+				 ctl_cmd_name(cmd), CTL_MSG_MAX);
+	ret = client_send(c, m.nlh, deadline, err);
+	while (ret == 0 && !a.done) {
+		ssize_t n = client_recv(c, deadline, err);
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)c->buf;
+		int len = (int)n;
+
+		if (n < 0)
+			return (int)n;
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+			answer_message(c, &a, nlh, err);
+		if (len > 0)
+			return set_error(err, EBADMSG, "%s sent a datagram with a bad length",
+					 c->daemon);
+	}
+	return ret ? ret : a.ret;
+}
+
+static int build_subscribe(struct ctl_msg *m, void *arg)
+{
+	uint64_t mask = *(const uint64_t *)arg;
+
+	return mask == CTL_EVENT_MASK_ALL ? 0 : ctl_msg_put_u64(m, CTL_A_EVENT_MASK, mask);
+}
+
+int ctl_client_subscribe(struct ctl_client *c, uint64_t mask, struct ctl_error *err)
+{
+	return ctl_client_request(c, CTL_CMD_SUBSCRIBE, build_subscribe, NULL, &mask, err);
+}
+
+static void client_stream_end(struct ctl_client *c, int err)
+{
+	ctl_closed_fn closed = c->on_closed;
+	void *arg = c->arg;
+
+	ctl_client_unwatch(c);
+	if (closed)
+		closed(err, arg);   /* may free c: nothing touches it after this */
+}
+
+static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ctl_client *c = w->data;
+	const struct nlattr *tb[CTL_A_MAX + 1];
+	struct iovec iov = { c->buf, sizeof(c->buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT);
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)c->buf;
+	int len = (int)n;
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0 || (mh.msg_flags & MSG_TRUNC)) {
+		client_stream_end(c, n == 0 ? 0 : n < 0 ? -errno : -EMSGSIZE);
+		return;
+	}
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		if (!ctl_is_event(nlh->nlmsg_type))
+			continue;   /* the subscribe ack, or a late answer */
+		if (ctl_attr_parse(nlh, tb, NULL) < 0) {
+			log_debug("ctl_event_malformed", "socket=%s type=0x%x", c->path,
+				  nlh->nlmsg_type);
+			continue;
+		}
+		c->on_event(nlh, tb, c->arg);
+	}
+	if (len > 0)
+		client_stream_end(c, -EBADMSG);
+}
+
+int ctl_client_watch(struct ctl_client *c, struct ev_loop *loop, ctl_event_fn on_event,
+		     ctl_closed_fn on_closed, void *arg)
+{
+	if (!on_event || c->loop)
+		return -EINVAL;
+	c->loop = loop;
+	c->on_event = on_event;
+	c->on_closed = on_closed;
+	c->arg = arg;
+	ev_io_init(&c->io, client_io_cb, c->fd, EV_READ);
+	c->io.data = c;
+	ev_io_start(loop, &c->io);
+	return 0;
+}
+
+void ctl_client_unwatch(struct ctl_client *c)
+{
+	if (!c->loop)
+		return;
+	ev_io_stop(c->loop, &c->io);
+	c->loop = NULL;
+	c->on_event = NULL;
+	c->on_closed = NULL;
+}

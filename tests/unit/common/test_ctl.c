@@ -1,0 +1,925 @@
+/*
+ * Control socket: request/reply, dumps, errors, permissions, malformed input, events,
+ * stale sockets. Two styles, both deterministic:
+ *  - in-process: the server runs on a libev loop in this process and the test talks to
+ *    it through a raw SOCK_SEQPACKET socket, turning the loop with EVRUN_NOWAIT between
+ *    its own sends and receives (lets the test see raw datagrams and server state);
+ *  - forked: the server runs in a child process and the test uses the blocking client
+ *    API, as vpnctl does.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+
+#include "common/ctl.h"
+#include "common/log.h"
+
+#define DUMP_ENTRIES 5000u
+
+struct fixture {
+	char dir[64];
+	char path[100];
+	struct ev_loop *loop;
+	struct ctl_server *srv;
+	pid_t child;
+};
+
+static int log_drops;   /* "ctl_subscriber_dropped" lines seen */
+
+static void log_capture(enum log_level level, const char *line, void *arg)
+{
+	if (strstr(line, "event=ctl_subscriber_dropped"))
+		log_drops++;
+}
+
+/* --- the daemon under test ---------------------------------------------------------- */
+
+/* STATUS: echo with hand-checkable changes: pid + 1, tunnel-id * 2 inside the nest. */
+static int h_status(struct ctl_request *req, void *arg)
+{
+	const struct nlattr *nested[CTL_A_MAX + 1];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct ctl_msg *m;
+	struct nlattr *nest;
+
+	if (!req->tb[CTL_A_CONN_NAME]) {
+		ctl_request_set_error_msg(req, "conn-name missing");
+		return -EINVAL;
+	}
+	m = ctl_reply_begin(req);
+	ctl_msg_put_str(m, CTL_A_DAEMON, "test");
+	ctl_msg_put_str(m, CTL_A_CONN_NAME, mnl_attr_get_str(req->tb[CTL_A_CONN_NAME]));
+	if (req->tb[CTL_A_PID])
+		ctl_msg_put_u32(m, CTL_A_PID, mnl_attr_get_u32(req->tb[CTL_A_PID]) + 1);
+	if (req->tb[CTL_A_PEER_ADDR] &&
+	    ctl_attr_get_sockaddr(req->tb[CTL_A_PEER_ADDR], &ss, &sl) == 0)
+		ctl_msg_put_sockaddr(m, CTL_A_PEER_ADDR, (struct sockaddr *)&ss);
+	if (req->tb[CTL_A_LOCAL_ADDR] &&
+	    ctl_attr_get_sockaddr(req->tb[CTL_A_LOCAL_ADDR], &ss, &sl) == 0)
+		ctl_msg_put_sockaddr(m, CTL_A_LOCAL_ADDR, (struct sockaddr *)&ss);
+	if (req->tb[CTL_A_TEST] && ctl_attr_parse_nested(req->tb[CTL_A_TEST], nested, NULL) == 0) {
+		nest = ctl_msg_nest_start(m, CTL_A_TEST);
+		if (nested[CTL_A_USER])
+			ctl_msg_put_str(m, CTL_A_USER, mnl_attr_get_str(nested[CTL_A_USER]));
+		if (nested[CTL_A_TUNNEL_ID])
+			ctl_msg_put_u32(m, CTL_A_TUNNEL_ID,
+					2 * mnl_attr_get_u32(nested[CTL_A_TUNNEL_ID]));
+		ctl_msg_nest_end(m, nest);
+	}
+	ctl_msg_put_u32(m, CTL_A_CLIENT_COUNT, ctl_server_client_count(req->server));
+	return ctl_reply_end(req);
+}
+
+/* TUNNEL_LIST: TUNNEL_COUNT entries (default DUMP_ENTRIES), id i, hostname "host-%05u". */
+static int h_tunnel_list(struct ctl_request *req, void *arg)
+{
+	uint32_t n = DUMP_ENTRIES;
+	char host[32];
+
+	if (req->tb[CTL_A_TUNNEL_COUNT])
+		n = mnl_attr_get_u32(req->tb[CTL_A_TUNNEL_COUNT]);
+	for (uint32_t i = 0; i < n; i++) {
+		struct ctl_msg *m = ctl_dump_entry_begin(req);
+
+		snprintf(host, sizeof(host), "host-%05u", i);
+		ctl_msg_put_u32(m, CTL_A_TUNNEL_ID, i);
+		ctl_msg_put_str(m, CTL_A_HOSTNAME, host);
+		ctl_msg_put_u8(m, CTL_A_TUNNEL_STATE, CTL_TUNNEL_ESTABLISHED);
+		if (ctl_dump_entry_end(req) < 0)
+			return -EIO;
+	}
+	return 0;
+}
+
+static int h_disconnect(struct ctl_request *req, void *arg)
+{
+	ctl_request_set_error_msg(req, "no session 7 on tunnel 3");
+	return -ENOENT;
+}
+
+/* RELOAD broadcasts PEER_PROTECTED_UP, TERMINATE broadcasts TUNNEL_ENDED. */
+static int h_broadcast(struct ctl_request *req, void *arg)
+{
+	struct ctl_server *srv = req->server;
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(4500) };
+	struct ctl_msg *m;
+
+	inet_pton(AF_INET, "192.0.2.10", &peer.sin_addr);
+	if (req->cmd == CTL_CMD_RELOAD) {
+		m = ctl_server_event_begin(srv, CTL_EVT_PEER_PROTECTED_UP);
+		ctl_msg_put_sockaddr(m, CTL_A_PEER_ADDR, (struct sockaddr *)&peer);
+		ctl_msg_put_str(m, CTL_A_PEER_ID, "client@example.com");
+		ctl_msg_put_u32(m, CTL_A_IKE_SA_ID, 42);
+		ctl_msg_put_flag(m, CTL_A_ENCAP);
+	} else {
+		m = ctl_server_event_begin(srv, CTL_EVT_TUNNEL_ENDED);
+		ctl_msg_put_u32(m, CTL_A_TUNNEL_ID, 9);
+		ctl_msg_put_str(m, CTL_A_REASON, "StopCCN");
+	}
+	return ctl_server_broadcast_event(srv) < 0 ? -EIO : 0;
+}
+
+static const struct ctl_command test_cmds[] = {
+	{ CTL_CMD_STATUS, false, h_status },
+	{ CTL_CMD_TUNNEL_LIST, false, h_tunnel_list },
+	{ CTL_CMD_DISCONNECT, true, h_disconnect },
+	{ CTL_CMD_RELOAD, true, h_broadcast },
+	{ CTL_CMD_TERMINATE, true, h_broadcast },
+};
+
+static int start_server(struct fixture *f, const struct ctl_server_options *opt_in)
+{
+	struct ctl_server_options opt = { .daemon = "test" };
+
+	if (opt_in)
+		opt = *opt_in;
+	opt.path = f->path;
+	return ctl_server_create(f->loop, &opt, test_cmds, sizeof(test_cmds) / sizeof(test_cmds[0]),
+				 NULL, &f->srv);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	log_init("test_ctl", LOG_TO_STDERR, LOG_LVL_INFO);
+	log_set_sink(log_capture, NULL);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/l2sec-ctl.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/ikd.sock", f->dir);
+	f->loop = ev_loop_new(EVFLAG_AUTO);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->child > 0) {
+		kill(f->child, SIGKILL);
+		waitpid(f->child, NULL, 0);
+	}
+	ctl_server_destroy(f->srv);
+	ev_loop_destroy(f->loop);
+	unlink(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Run the server in a child process; returns once it listens. */
+static void fork_server(struct fixture *f, const struct ctl_server_options *opt)
+{
+	int pfd[2];
+	char c;
+
+	assert_int_equal(pipe(pfd), 0);
+	f->child = fork();
+	assert_true(f->child >= 0);
+	if (f->child == 0) {
+		struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+
+		close(pfd[0]);
+		f->loop = loop;
+		if (start_server(f, opt) != 0)
+			_exit(1);
+		if (write(pfd[1], "r", 1) != 1)
+			_exit(1);
+		ev_run(loop, 0);
+		_exit(0);
+	}
+	close(pfd[1]);
+	assert_int_equal(read(pfd[0], &c, 1), 1);
+	close(pfd[0]);
+}
+
+/* --- raw client helpers (in-process server) ----------------------------------------- */
+
+static int raw_connect(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	return fd;
+}
+
+/* Turn the server's loop until a datagram is there; returns its length (0 = EOF). */
+static ssize_t raw_recv(struct fixture *f, int fd, void *buf, size_t cap)
+{
+	for (int i = 0; i < 2000; i++) {
+		ssize_t n;
+
+		ev_run(f->loop, EVRUN_NOWAIT);
+		n = recv(fd, buf, cap, MSG_DONTWAIT);
+		if (n >= 0)
+			return n;
+		assert_true(errno == EAGAIN);
+		poll(NULL, 0, 1);
+	}
+	fail_msg("no answer from the server");
+	return -1;
+}
+
+/* Expect one NLMSG_ERROR with errno err (negative) and a message containing text. */
+static void expect_error(struct fixture *f, int fd, uint32_t seq, int err, const char *text)
+{
+	uint32_t buf[CTL_DGRAM_MAX / 4];
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	ssize_t n = raw_recv(f, fd, buf, sizeof(buf));
+	const char *msg;
+	int e;
+
+	assert_true(n >= (ssize_t)(sizeof(*nlh) + sizeof(struct nlmsgerr)));
+	assert_int_equal(nlh->nlmsg_len, n);
+	assert_int_equal(nlh->nlmsg_type, NLMSG_ERROR);
+	assert_int_equal(nlh->nlmsg_seq, seq);
+	assert_int_equal(ctl_parse_error_msg(nlh, &e, &msg), 0);
+	assert_int_equal(e, err);
+	if (text) {
+		assert_true(nlh->nlmsg_flags & NLM_F_ACK_TLVS);
+		assert_non_null(msg);
+		if (!strstr(msg, text))
+			fail_msg("error text '%s' lacks '%s'", msg, text);
+	}
+}
+
+static struct nlmsghdr *raw_header(void *buf, uint16_t type, uint16_t flags, uint32_t seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	return nlh;
+}
+
+static void raw_send(int fd, const void *buf, size_t len)
+{
+	assert_int_equal(send(fd, buf, len, 0), (ssize_t)len);
+}
+
+/* --- blocking client callbacks ------------------------------------------------------ */
+
+static int build_status(struct ctl_msg *m, void *arg)
+{
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(4500) };
+	struct sockaddr_in6 local = { .sin6_family = AF_INET6, .sin6_port = htons(500) };
+	struct nlattr *nest;
+
+	inet_pton(AF_INET, "192.0.2.1", &peer.sin_addr);
+	inet_pton(AF_INET6, "2001:db8::1", &local.sin6_addr);
+	ctl_msg_put_str(m, CTL_A_CONN_NAME, "office");
+	ctl_msg_put_u32(m, CTL_A_PID, 41);
+	ctl_msg_put_sockaddr(m, CTL_A_PEER_ADDR, (struct sockaddr *)&peer);
+	ctl_msg_put_sockaddr(m, CTL_A_LOCAL_ADDR, (struct sockaddr *)&local);
+	nest = ctl_msg_nest_start(m, CTL_A_TEST);
+	ctl_msg_put_str(m, CTL_A_USER, "alice");
+	ctl_msg_put_u32(m, CTL_A_TUNNEL_ID, 21);
+	ctl_msg_nest_end(m, nest);
+	return 0;
+}
+
+static int check_status(const struct nlmsghdr *nlh, const struct nlattr *const *tb, void *arg)
+{
+	const struct nlattr *nested[CTL_A_MAX + 1];
+	struct sockaddr_storage ss;
+	char text[INET6_ADDRSTRLEN];
+	socklen_t sl;
+	int *calls = arg;
+
+	(*calls)++;
+	assert_int_equal(nlh->nlmsg_type, CTL_CMD_STATUS);
+	assert_false(nlh->nlmsg_flags & NLM_F_MULTI);
+	assert_string_equal(mnl_attr_get_str(tb[CTL_A_DAEMON]), "test");
+	assert_string_equal(mnl_attr_get_str(tb[CTL_A_CONN_NAME]), "office");
+	assert_int_equal(mnl_attr_get_u32(tb[CTL_A_PID]), 42);
+	assert_int_equal(ctl_attr_get_sockaddr(tb[CTL_A_PEER_ADDR], &ss, &sl), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(sl, sizeof(struct sockaddr_in));
+	inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, text, sizeof(text));
+	assert_string_equal(text, "192.0.2.1");
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 4500);
+	assert_int_equal(ctl_attr_get_sockaddr(tb[CTL_A_LOCAL_ADDR], &ss, &sl), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, text, sizeof(text));
+	assert_string_equal(text, "2001:db8::1");
+	assert_int_equal(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), 500);
+	assert_non_null(tb[CTL_A_TEST]);
+	assert_int_equal(ctl_attr_parse_nested(tb[CTL_A_TEST], nested, NULL), 0);
+	assert_string_equal(mnl_attr_get_str(nested[CTL_A_USER]), "alice");
+	assert_int_equal(mnl_attr_get_u32(nested[CTL_A_TUNNEL_ID]), 42);
+	return 0;
+}
+
+static int check_version(const struct nlmsghdr *nlh, const struct nlattr *const *tb, void *arg)
+{
+	assert_string_equal(mnl_attr_get_str(tb[CTL_A_DAEMON]), "test");
+	assert_non_null(tb[CTL_A_VERSION]);
+	assert_int_equal(mnl_attr_get_u32(tb[CTL_A_PROTO_VERSION]), CTL_PROTO_VERSION);
+	return 0;
+}
+
+struct dump_state {
+	uint32_t next;
+};
+
+static int check_entry(const struct nlmsghdr *nlh, const struct nlattr *const *tb, void *arg)
+{
+	struct dump_state *d = arg;
+	char host[32];
+
+	assert_int_equal(nlh->nlmsg_type, CTL_CMD_TUNNEL_LIST);
+	assert_true(nlh->nlmsg_flags & NLM_F_MULTI);
+	assert_int_equal(mnl_attr_get_u32(tb[CTL_A_TUNNEL_ID]), d->next);
+	snprintf(host, sizeof(host), "host-%05u", d->next);
+	assert_string_equal(mnl_attr_get_str(tb[CTL_A_HOSTNAME]), host);
+	d->next++;
+	return 0;
+}
+
+/* --- tests: forked server, blocking client ------------------------------------------ */
+
+static void test_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_error err = { 0 };
+	struct ctl_client *c;
+	int calls = 0;
+
+	fork_server(f, NULL);
+	c = ctl_client_connect(f->path, &err);
+	assert_non_null(c);
+	assert_int_equal(ctl_client_request(c, CTL_CMD_STATUS, build_status, check_status, &calls,
+					     &err), 0);
+	assert_int_equal(calls, 1);
+	/* built-in VERSION */
+	assert_int_equal(ctl_client_request(c, CTL_CMD_VERSION, NULL, check_version, NULL, &err),
+			 0);
+	/* a handler's own validation error comes back with its text */
+	assert_int_equal(ctl_client_request(c, CTL_CMD_STATUS, NULL, NULL, NULL, &err), -EINVAL);
+	assert_string_equal(err.msg, "ikd: conn-name missing");
+	ctl_client_close(c);
+}
+
+static void test_dump_blocking_client(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_error err = { 0 };
+	struct dump_state d = { 0 };
+	struct ctl_client *c;
+
+	fork_server(f, NULL);
+	c = ctl_client_connect(f->path, &err);
+	assert_non_null(c);
+	assert_int_equal(ctl_client_request(c, CTL_CMD_TUNNEL_LIST, NULL, check_entry, &d, &err),
+			 0);
+	assert_int_equal(d.next, DUMP_ENTRIES);
+	/* the connection is still in step: a second request works */
+	d.next = 0;
+	assert_int_equal(ctl_client_request(c, CTL_CMD_TUNNEL_LIST, NULL, check_entry, &d, &err),
+			 0);
+	assert_int_equal(d.next, DUMP_ENTRIES);
+	ctl_client_close(c);
+}
+
+static void test_error_reply(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_error err = { 0 };
+	struct ctl_client *c;
+
+	fork_server(f, NULL);
+	c = ctl_client_connect(f->path, &err);
+	assert_non_null(c);
+	assert_int_equal(ctl_client_request(c, CTL_CMD_DISCONNECT, NULL, NULL, NULL, &err),
+			 -ENOENT);
+	assert_int_equal(err.errnum, ENOENT);
+	assert_string_equal(err.msg, "ikd: no session 7 on tunnel 3");
+	/* an unknown command: EOPNOTSUPP naming it */
+	assert_int_equal(ctl_client_request(c, CTL_CMD_IKE_SA_LIST, NULL, NULL, NULL, &err),
+			 -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "ike-sa-list"));
+	ctl_client_close(c);
+}
+
+static void test_unauthorised_peer(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_server_options opt = { .daemon = "test", .admin_uid = 4242 };
+	struct ctl_error err = { 0 };
+	struct ctl_client *c;
+	int calls = 0;
+
+	fork_server(f, &opt);
+	c = ctl_client_connect(f->path, &err);
+	assert_non_null(c);
+	/* admin command: refused before the handler runs (which would say ENOENT) */
+	assert_int_equal(ctl_client_request(c, CTL_CMD_DISCONNECT, NULL, NULL, NULL, &err),
+			 -EPERM);
+	assert_int_equal(err.errnum, EPERM);
+	assert_non_null(strstr(err.msg, "needs uid 4242 (you are uid 0)"));
+	assert_int_equal(ctl_client_request(c, CTL_CMD_RELOAD, NULL, NULL, NULL, &err), -EPERM);
+	/* read-only command: allowed */
+	assert_int_equal(ctl_client_request(c, CTL_CMD_STATUS, build_status, check_status, &calls,
+					    &err), 0);
+	assert_int_equal(calls, 1);
+	ctl_client_close(c);
+}
+
+struct events_seen {
+	int n;
+	uint16_t types[4];
+	int closed;
+	int closed_err;
+	struct ev_loop *loop;
+};
+
+static void on_event(const struct nlmsghdr *nlh, const struct nlattr *const *tb, void *arg)
+{
+	struct events_seen *ev = arg;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	if (ev->n < 4)
+		ev->types[ev->n] = nlh->nlmsg_type;
+	ev->n++;
+	assert_int_equal(nlh->nlmsg_seq, 0);
+	if (nlh->nlmsg_type == CTL_EVT_PEER_PROTECTED_UP) {
+		assert_string_equal(mnl_attr_get_str(tb[CTL_A_PEER_ID]), "client@example.com");
+		assert_int_equal(mnl_attr_get_u32(tb[CTL_A_IKE_SA_ID]), 42);
+		assert_non_null(tb[CTL_A_ENCAP]);
+		assert_int_equal(ctl_attr_get_sockaddr(tb[CTL_A_PEER_ADDR], &ss, &sl), 0);
+		assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 4500);
+	} else {
+		assert_int_equal(nlh->nlmsg_type, CTL_EVT_TUNNEL_ENDED);
+		assert_string_equal(mnl_attr_get_str(tb[CTL_A_REASON]), "StopCCN");
+	}
+	ev_break(ev->loop, EVBREAK_ONE);
+}
+
+static void on_closed(int err, void *arg)
+{
+	struct events_seen *ev = arg;
+
+	ev->closed++;
+	ev->closed_err = err;
+	ev_break(ev->loop, EVBREAK_ONE);
+}
+
+static void timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* Run the test's loop until a callback breaks it (or 5 s pass). */
+static void run_until_break(struct ev_loop *loop)
+{
+	ev_timer t;
+
+	ev_timer_init(&t, timeout_cb, 5.0, 0.0);
+	ev_timer_start(loop, &t);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &t);
+}
+
+static void test_event_subscription(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_error err = { 0 };
+	struct ctl_client *all, *some, *admin;
+	struct events_seen ev_all = { .loop = f->loop }, ev_some = { .loop = f->loop };
+
+	fork_server(f, NULL);
+	all = ctl_client_connect(f->path, &err);
+	some = ctl_client_connect(f->path, &err);
+	admin = ctl_client_connect(f->path, &err);
+	assert_non_null(all);
+	assert_non_null(some);
+	assert_non_null(admin);
+	assert_int_equal(ctl_client_subscribe(all, CTL_EVENT_MASK_ALL, &err), 0);
+	assert_int_equal(ctl_client_subscribe(some, ctl_event_bit(CTL_EVT_TUNNEL_ENDED), &err), 0);
+	assert_int_equal(ctl_client_watch(all, f->loop, on_event, on_closed, &ev_all), 0);
+	assert_int_equal(ctl_client_watch(some, f->loop, on_event, on_closed, &ev_some), 0);
+
+	/* RELOAD broadcasts PEER_PROTECTED_UP, then TERMINATE broadcasts TUNNEL_ENDED */
+	assert_int_equal(ctl_client_request(admin, CTL_CMD_RELOAD, NULL, NULL, NULL, &err), 0);
+	assert_int_equal(ctl_client_request(admin, CTL_CMD_TERMINATE, NULL, NULL, NULL, &err), 0);
+	while (ev_all.n < 2 || ev_some.n < 1) {
+		int before = ev_all.n + ev_some.n;
+
+		run_until_break(f->loop);
+		assert_true(ev_all.n + ev_some.n > before);
+	}
+	assert_int_equal(ev_all.types[0], CTL_EVT_PEER_PROTECTED_UP);
+	assert_int_equal(ev_all.types[1], CTL_EVT_TUNNEL_ENDED);
+	/* the masked subscriber skipped the first event */
+	assert_int_equal(ev_some.n, 1);
+	assert_int_equal(ev_some.types[0], CTL_EVT_TUNNEL_ENDED);
+
+	/* the daemon goes away: on_closed, once, clean */
+	kill(f->child, SIGKILL);
+	waitpid(f->child, NULL, 0);
+	f->child = 0;
+	while (!ev_all.closed || !ev_some.closed)
+		run_until_break(f->loop);
+	assert_int_equal(ev_all.closed, 1);
+	assert_int_equal(ev_all.closed_err, 0);
+	ctl_client_close(all);
+	ctl_client_close(some);
+	ctl_client_close(admin);
+}
+
+static void test_connect_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_error err = { 0 };
+	char want[256];
+
+	assert_null(ctl_client_connect(f->path, &err));
+	assert_int_equal(err.errnum, ENOENT);
+	snprintf(want, sizeof(want), "ikd is not running (no %s)", f->path);
+	assert_string_equal(err.msg, want);
+}
+
+/* --- tests: in-process server, raw client ------------------------------------------- */
+
+static void test_dump_raw_datagrams(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t buf[CTL_DGRAM_MAX / 4];
+	uint32_t next = 0, datagrams = 0;
+	bool done = false;
+	int fd;
+
+	assert_int_equal(start_server(f, NULL), 0);
+	fd = raw_connect(f->path);
+	raw_send(fd, raw_header(buf, CTL_CMD_TUNNEL_LIST, NLM_F_DUMP, 77),
+		 sizeof(struct nlmsghdr));
+	/* Reading one datagram per loop turn: the server's socket buffer fills and the
+	 * rest waits in its queue, so this also exercises the EAGAIN/write-watcher path. */
+	while (!done) {
+		ssize_t n = raw_recv(f, fd, buf, sizeof(buf));
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		int len = (int)n;
+
+		assert_true(n > 0 && n <= (ssize_t)CTL_DGRAM_MAX);
+		datagrams++;
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			const struct nlattr *tb[CTL_A_MAX + 1];
+
+			assert_int_equal(nlh->nlmsg_seq, 77);
+			assert_false(done);
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				continue;
+			}
+			assert_int_equal(ctl_attr_parse(nlh, tb, NULL), 0);
+			assert_int_equal(mnl_attr_get_u32(tb[CTL_A_TUNNEL_ID]), next);
+			next++;
+		}
+		assert_int_equal(len, 0);
+	}
+	assert_int_equal(next, DUMP_ENTRIES);
+	/* ~45 bytes per entry: 5,000 entries cannot fit one 32 KiB datagram */
+	assert_true(datagrams >= 6);
+	close(fd);
+}
+
+static void test_malformed_input(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t buf[CTL_DGRAM_MAX / 4 + 64];
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	int fd;
+
+	assert_int_equal(start_server(f, NULL), 0);
+	fd = raw_connect(f->path);
+
+	/* truncated header */
+	raw_send(fd, "\x10\x00\x00", 3);
+	expect_error(f, fd, 0, -EINVAL, "truncated message: 3 bytes");
+
+	/* nlmsg_len larger than the datagram */
+	nlh = raw_header(buf, CTL_CMD_STATUS, 0, 5);
+	nlh->nlmsg_len = 100;
+	raw_send(fd, buf, 20);
+	expect_error(f, fd, 5, -EINVAL, "bad message length 100");
+
+	/* nlmsg_len smaller than a header */
+	nlh = raw_header(buf, CTL_CMD_STATUS, 0, 6);
+	nlh->nlmsg_len = 8;
+	raw_send(fd, buf, 16);
+	expect_error(f, fd, 6, -EINVAL, "bad message length 8");
+
+	/* unknown command */
+	nlh = raw_header(buf, 0x7f, 0, 7);
+	raw_send(fd, buf, nlh->nlmsg_len);
+	expect_error(f, fd, 7, -EOPNOTSUPP, "does not implement command 0x7f");
+
+	/* not a request: a control type, or no NLM_F_REQUEST */
+	nlh = raw_header(buf, NLMSG_DONE, 0, 8);
+	raw_send(fd, buf, nlh->nlmsg_len);
+	expect_error(f, fd, 8, -EINVAL, "not a request");
+	nlh = raw_header(buf, CTL_CMD_STATUS, 0, 9);
+	nlh->nlmsg_flags = 0;
+	raw_send(fd, buf, nlh->nlmsg_len);
+	expect_error(f, fd, 9, -EINVAL, "not a request");
+
+	/* a u32 attribute with 2 bytes */
+	nlh = raw_header(buf, CTL_CMD_STATUS, 0, 10);
+	mnl_attr_put_u16(nlh, CTL_A_PID, 1);
+	raw_send(fd, buf, nlh->nlmsg_len);
+	expect_error(f, fd, 10, -EINVAL, "attribute pid (4): wrong size 2");
+
+	/* a string without its NUL */
+	nlh = raw_header(buf, CTL_CMD_STATUS, 0, 11);
+	mnl_attr_put(nlh, CTL_A_CONN_NAME, 4, "abcd");
+	raw_send(fd, buf, nlh->nlmsg_len);
+	expect_error(f, fd, 11, -EINVAL, "conn-name (11): string empty or not NUL-terminated");
+
+	/* trailing bytes that are not an attribute */
+	nlh = raw_header(buf, CTL_CMD_STATUS, 0, 12);
+	mnl_attr_put_strz(nlh, CTL_A_CONN_NAME, "x");
+	memset((char *)nlh + nlh->nlmsg_len, 0xff, 4);
+	nlh->nlmsg_len += 4;
+	raw_send(fd, buf, nlh->nlmsg_len);
+	expect_error(f, fd, 12, -EINVAL, "trailing bytes");
+
+	/* an attribute whose length runs past the message */
+	nlh = raw_header(buf, CTL_CMD_STATUS, 0, 13);
+	mnl_attr_put_u32(nlh, CTL_A_PID, 1);
+	((struct nlattr *)mnl_nlmsg_get_payload(nlh))->nla_len = 200;
+	raw_send(fd, buf, nlh->nlmsg_len);
+	expect_error(f, fd, 13, -EINVAL, "trailing bytes");
+
+	/* nests deeper than the limit */
+	nlh = raw_header(buf, CTL_CMD_STATUS, 0, 14);
+	{
+		struct nlattr *nests[CTL_NEST_DEPTH_MAX + 2];
+
+		for (int i = 0; i < CTL_NEST_DEPTH_MAX + 2; i++)
+			nests[i] = mnl_attr_nest_start(nlh, CTL_A_TEST);
+		mnl_attr_put_u32(nlh, CTL_A_PID, 1);
+		for (int i = CTL_NEST_DEPTH_MAX + 1; i >= 0; i--)
+			mnl_attr_nest_end(nlh, nests[i]);
+	}
+	raw_send(fd, buf, nlh->nlmsg_len);
+	expect_error(f, fd, 14, -EINVAL, "nested more than");
+
+	/* a bad sockaddr nest: family u16 given 1 byte */
+	nlh = raw_header(buf, CTL_CMD_STATUS, 0, 15);
+	nest = mnl_attr_nest_start(nlh, CTL_A_PEER_ADDR);
+	mnl_attr_put_u8(nlh, CTL_SA_A_FAMILY, 2);
+	mnl_attr_nest_end(nlh, nest);
+	raw_send(fd, buf, nlh->nlmsg_len);
+	expect_error(f, fd, 15, -EINVAL, "attribute sockaddr.family (1): wrong size 1");
+
+	/* a datagram larger than the server reads */
+	nlh = raw_header(buf, CTL_CMD_STATUS, 0, 16);
+	nlh->nlmsg_len = CTL_DGRAM_MAX + 64;
+	raw_send(fd, buf, CTL_DGRAM_MAX + 64);
+	expect_error(f, fd, 0, -EMSGSIZE, "larger than");
+
+	/* still alive, same connection: a good request works */
+	nlh = raw_header(buf, CTL_CMD_STATUS, 0, 17);
+	mnl_attr_put_strz(nlh, CTL_A_CONN_NAME, "ok");
+	raw_send(fd, buf, nlh->nlmsg_len);
+	{
+		const struct nlattr *tb[CTL_A_MAX + 1];
+		ssize_t n = raw_recv(f, fd, buf, sizeof(buf));
+
+		assert_true(n > 0);
+		nlh = (struct nlmsghdr *)buf;
+		assert_int_equal(nlh->nlmsg_type, CTL_CMD_STATUS);
+		assert_int_equal(nlh->nlmsg_seq, 17);
+		assert_int_equal(ctl_attr_parse(nlh, tb, NULL), 0);
+		assert_string_equal(mnl_attr_get_str(tb[CTL_A_CONN_NAME]), "ok");
+		assert_int_equal(mnl_attr_get_u32(tb[CTL_A_CLIENT_COUNT]), 1);
+	}
+	assert_int_equal(ctl_server_client_count(f->srv), 1);
+	close(fd);
+}
+
+static void test_ack_and_error_layout(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t buf[1024];
+	struct nlmsghdr *nlh;
+	const struct nlmsgerr *e;
+	int fd;
+
+	assert_int_equal(start_server(f, NULL), 0);
+	fd = raw_connect(f->path);
+	/* SUBSCRIBE has no reply: an ack, error 0, request header echoed, capped */
+	nlh = raw_header(buf, CTL_CMD_SUBSCRIBE, 0, 3);
+	raw_send(fd, buf, nlh->nlmsg_len);
+	assert_int_equal(raw_recv(f, fd, buf, sizeof(buf)),
+			 MNL_NLMSG_HDRLEN + sizeof(struct nlmsgerr));
+	nlh = (struct nlmsghdr *)buf;
+	e = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(nlh->nlmsg_type, NLMSG_ERROR);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_CAPPED);
+	assert_int_equal(e->error, 0);
+	assert_int_equal(e->msg.nlmsg_type, CTL_CMD_SUBSCRIBE);
+	assert_int_equal(e->msg.nlmsg_seq, 3);
+	/* an error: NLM_F_ACK_TLVS with NLMSGERR_ATTR_MSG right after the capped echo */
+	nlh = raw_header(buf, CTL_CMD_DISCONNECT, 0, 4);
+	raw_send(fd, buf, nlh->nlmsg_len);
+	assert_true(raw_recv(f, fd, buf, sizeof(buf)) > 0);
+	nlh = (struct nlmsghdr *)buf;
+	e = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_CAPPED | NLM_F_ACK_TLVS);
+	assert_int_equal(e->error, -ENOENT);
+	{
+		const struct nlattr *a = (const struct nlattr *)(e + 1);
+
+		assert_int_equal(mnl_attr_get_type(a), NLMSGERR_ATTR_MSG);
+		assert_string_equal(mnl_attr_get_str(a), "no session 7 on tunnel 3");
+	}
+	close(fd);
+}
+
+static void test_slow_subscriber_dropped(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_server_options opt = { .daemon = "test", .max_event_backlog = 64 * 1024 };
+	uint32_t buf[1024];
+	char blob[1000];
+	struct nlmsghdr *nlh;
+	int slow, fast, sent = 0, i;
+
+	assert_int_equal(start_server(f, &opt), 0);
+	slow = raw_connect(f->path);
+	fast = raw_connect(f->path);
+	nlh = raw_header(buf, CTL_CMD_SUBSCRIBE, 0, 1);
+	raw_send(slow, buf, nlh->nlmsg_len);
+	expect_error(f, slow, 1, 0, NULL);
+	raw_send(fast, buf, nlh->nlmsg_len);
+	expect_error(f, fast, 1, 0, NULL);
+	assert_int_equal(ctl_server_client_count(f->srv), 2);
+
+	memset(blob, 'x', sizeof(blob) - 1);
+	blob[sizeof(blob) - 1] = '\0';
+	log_drops = 0;
+	/* The slow one never reads; the fast one drains after every event. */
+	for (i = 0; i < 5000 && ctl_server_client_count(f->srv) == 2; i++) {
+		struct ctl_msg *m = ctl_server_event_begin(f->srv, CTL_EVT_SESSION_UP);
+
+		ctl_msg_put_str(m, CTL_A_REASON, blob);
+		sent = ctl_server_broadcast_event(f->srv);
+		assert_true(sent >= 1);
+		assert_true(raw_recv(f, fast, buf, sizeof(buf)) > 1000);
+	}
+	assert_true(i < 5000);
+	assert_int_equal(ctl_server_client_count(f->srv), 1);
+	assert_int_equal(log_drops, 1);
+	/* the slow client sees the queued events, then EOF */
+	{
+		ssize_t n;
+		int events = 0;
+
+		while ((n = raw_recv(f, slow, buf, sizeof(buf))) > 0)
+			events++;
+		assert_int_equal(n, 0);
+		assert_true(events > 0);
+	}
+	/* the daemon did not block and the fast subscriber still gets events */
+	ctl_server_event_begin(f->srv, CTL_EVT_SESSION_DOWN);
+	assert_int_equal(ctl_server_broadcast_event(f->srv), 1);
+	assert_true(raw_recv(f, fast, buf, sizeof(buf)) > 0);
+	close(slow);
+	close(fast);
+}
+
+static void test_stale_and_live_socket(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct ctl_server *second;
+	struct ctl_server_options opt = { .path = f->path, .daemon = "test" };
+	struct stat st;
+	int fd;
+
+	/* a stale socket file: bound, then its owner died */
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", f->path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(fd);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(start_server(f, NULL), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(st.st_gid, ctl_server_gid(f->srv));
+
+	/* a live one: refused, and left alone */
+	assert_int_equal(ctl_server_create(f->loop, &opt, test_cmds, 1, NULL, &second),
+			 -EADDRINUSE);
+	assert_null(second);
+	fd = raw_connect(f->path);
+	close(fd);
+
+	/* destroy removes the socket; a path that is not a socket is never deleted */
+	ctl_server_destroy(f->srv);
+	f->srv = NULL;
+	assert_int_equal(stat(f->path, &st), -1);
+	fd = open(f->path, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(ctl_server_create(f->loop, &opt, test_cmds, 1, NULL, &second), -EEXIST);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	unlink(f->path);
+}
+
+static void test_catalogue(void **state)
+{
+	assert_string_equal(ctl_cmd_name(CTL_CMD_IKE_SA_LIST), "ike-sa-list");
+	assert_int_equal(ctl_cmd_by_name("peer-protected-up"), CTL_EVT_PEER_PROTECTED_UP);
+	assert_int_equal(ctl_cmd_by_name("nope"), -ENOENT);
+	assert_true(ctl_cmd_is_dump(CTL_CMD_SESSION_LIST));
+	assert_false(ctl_cmd_is_dump(CTL_CMD_DISCONNECT));
+	assert_string_equal(ctl_cmd_name(0x99), "unknown");
+	assert_string_equal(ctl_attr_name(CTL_A_PEER_ADDR), "peer-addr");
+	assert_string_equal(ctl_enum_name(ctl_tunnel_state_names, CTL_TUNNEL_ESTABLISHED, "?"),
+			    "established");
+	assert_string_equal(ctl_enum_name(ctl_tunnel_state_names, 99, "?"), "?");
+	{
+		uint32_t v;
+
+		assert_int_equal(ctl_enum_value(ctl_ike_state_names, "rekeying", &v), 0);
+		assert_int_equal(v, CTL_IKE_REKEYING);
+	}
+	assert_int_equal(ctl_event_bit(CTL_EVT_TUNNEL_ENDED), 1u << 2);
+	assert_int_equal(ctl_event_bit(CTL_CMD_STATUS), 0);
+	/* every command and attribute number is named, and names are unique */
+	for (int a = 1; a <= CTL_A_MAX; a++)
+		for (int b = a + 1; b <= CTL_A_MAX; b++)
+			if (ctl_attr_space.attrs[a].name && ctl_attr_space.attrs[b].name)
+				assert_string_not_equal(ctl_attr_space.attrs[a].name,
+							ctl_attr_space.attrs[b].name);
+}
+
+/* A message builder never writes past its buffer: overflow is sticky and reported. */
+static void test_builder_overflow(void **state)
+{
+	uint32_t buf[16];   /* 64 bytes */
+	struct ctl_msg m;
+
+	ctl_msg_init(&m, buf, sizeof(buf), CTL_CMD_STATUS, NLM_F_REQUEST, 1);
+	assert_int_equal(ctl_msg_put_u32(&m, CTL_A_PID, 1), 0);            /* 16 + 8 */
+	/* 31 chars + NUL + 4 = 36: exactly fills 64 */
+	assert_int_equal(ctl_msg_put_str(&m, CTL_A_REASON, "0123456789012345678901234567890"),
+			 0);
+	assert_int_equal(m.nlh->nlmsg_len, 60);
+	assert_int_equal(ctl_msg_put_flag(&m, CTL_A_ENCAP), 0);            /* 64 */
+	assert_int_equal(ctl_msg_put_flag(&m, CTL_A_INITIATOR), -EMSGSIZE);
+	assert_false(ctl_msg_ok(&m));
+	assert_int_equal(ctl_msg_put_u8(&m, CTL_A_LOG_LEVEL, 1), -EMSGSIZE); /* sticky */
+	assert_int_equal(m.nlh->nlmsg_len, 64);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_catalogue),
+		cmocka_unit_test(test_builder_overflow),
+		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dump_blocking_client, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dump_raw_datagrams, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_reply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_and_error_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unauthorised_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_subscription, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_subscriber_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_and_live_socket, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_connect_errors, setup, teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -24,35 +24,62 @@
 
 /* --- error list ----------------------------------------------------------------------- */
 
+/*
+ * Where a new error goes so that the list reads top-down: after the errors of the same
+ * file with a line <= line, before those with a greater line. Files keep the order of
+ * their first error; errors without a file come last.
+ */
+static size_t error_slot(const struct cfg *c, const char *file, unsigned line)
+{
+	size_t after_same = 0, first_fileless = c->n_errors;
+	bool same_seen = false;
+
+	for (size_t i = 0; i < c->n_errors; i++) {
+		const struct cfg_error *e = &c->errors[i];
+
+		if (!e->file) {
+			if (first_fileless == c->n_errors)
+				first_fileless = i;
+			continue;
+		}
+		if (!file || strcmp(e->file, file) != 0)
+			continue;
+		if (e->line > line)
+			return same_seen ? after_same : i;
+		after_same = i + 1;
+		same_seen = true;
+	}
+	if (same_seen)
+		return after_same;
+	return file ? first_fileless : c->n_errors;
+}
+
 static void record(struct cfg *c, const char *file, unsigned line, const char *key,
 		   const char *msg)
 {
-	struct cfg_error *e;
+	struct cfg_error e = { NULL, line, NULL, NULL };
+	size_t slot;
 
 	if (c->n_errors >= CFG_MAX_ERRORS) {
 		c->n_dropped++;
 		return;
 	}
-	if (!c->errors) {
+	if (!c->errors)
 		c->errors = calloc(CFG_MAX_ERRORS, sizeof *c->errors);
-		if (!c->errors) {
-			c->n_dropped++;
-			return;
-		}
-	}
-	e = &c->errors[c->n_errors];
-	e->file = file ? strdup(file) : NULL;
-	e->key = key ? strdup(key) : NULL;
-	e->msg = strdup(msg);
-	e->line = line;
-	if ((file && !e->file) || (key && !e->key) || !e->msg) {
-		free(e->file);
-		free(e->key);
-		free(e->msg);
-		memset(e, 0, sizeof *e);
+	e.file = file ? strdup(file) : NULL;
+	e.key = key ? strdup(key) : NULL;
+	e.msg = strdup(msg);
+	if (!c->errors || (file && !e.file) || (key && !e.key) || !e.msg) {
+		free(e.file);
+		free(e.key);
+		free(e.msg);
 		c->n_dropped++;
 		return;
 	}
+	slot = error_slot(c, file, line);
+	memmove(&c->errors[slot + 1], &c->errors[slot],
+		(c->n_errors - slot) * sizeof c->errors[0]);
+	c->errors[slot] = e;
 	c->n_errors++;
 }
 

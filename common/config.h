@@ -148,7 +148,11 @@ void cfg_error_at(struct cfg *c, const config_setting_t *s, const char *key,
 
 /* Errors recorded, including dropped ones: 0 means the configuration is good. */
 size_t cfg_error_count(const struct cfg *c);
-/* The i-th stored error (i < cfg_error_count() and < CFG_MAX_ERRORS), else NULL. */
+/*
+ * The i-th stored error (i < cfg_error_count() and < CFG_MAX_ERRORS), else NULL. The list
+ * is kept in reading order: by line within a file, files in the order of their first
+ * error, errors without a file last. Owned by c.
+ */
 const struct cfg_error *cfg_error_get(const struct cfg *c, size_t i);
 /* One error as "FILE:LINE: KEY: msg" (parts that are unknown are left out); snprintf-like. */
 int cfg_error_format(const struct cfg_error *e, char *buf, size_t len);

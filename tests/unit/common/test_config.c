@@ -160,11 +160,12 @@ static void test_defaults_when_absent(void **state)
 static void test_all_errors_reported(void **state)
 {
 	static const char *const expected[] = {
+		DATA "/errors.conf:2: ike.lifetime: missing required key",
 		DATA "/errors.conf:3: ike.listen: expected an IPv4 or IPv6 address "
 		     "(got '192.0.2.300')",
 		DATA "/errors.conf:4: ike.port: out of range 1..65535 (got '70000')",
 		DATA "/errors.conf:5: ike.mode: expected one of main, aggressive (got 'mian')",
-		DATA "/errors.conf:2: ike.lifetime: missing required key",
+		DATA "/errors.conf:6: ike.lifetme: unknown key (did you mean 'lifetime'?)",
 		DATA "/errors.conf:7: ike.rekey_margin: expected a duration like 30s, 15m, 8h "
 		     "or 1d (got 'soon')",
 		DATA "/errors.conf:8: ike.life_bytes: integer does not fit in 32 bits: add an "
@@ -172,7 +173,6 @@ static void test_all_errors_reported(void **state)
 		DATA "/errors.conf:9: ike.dpd: expected true or false (got 'yes')",
 		DATA "/errors.conf:10: ike.peer: expected an IPv4 or IPv6 address or 'any' "
 		     "(got '42')",
-		DATA "/errors.conf:6: ike.lifetme: unknown key (did you mean 'lifetime'?)",
 		NULL,
 	};
 	struct cfg c;
@@ -187,8 +187,8 @@ static void test_all_errors_reported(void **state)
 	assert_int_equal(ike.port, 500);
 	assert_int_equal(ike.mode, MODE_MAIN);
 
-	/* structured access agrees with the text */
-	const struct cfg_error *e = cfg_error_get(&c, 1);
+	/* structured access agrees with the text; the list is in line order */
+	const struct cfg_error *e = cfg_error_get(&c, 2);
 	assert_non_null(e);
 	assert_string_equal(e->file, DATA "/errors.conf");
 	assert_int_equal(e->line, 4);
@@ -239,7 +239,10 @@ static void test_missing_file(void **state)
 static void test_include_errors_name_the_included_file(void **state)
 {
 	static const char *const semantic[] = {
+		DATA "/inc_bad.conf:2: pool: a cross-field check",
 		DATA "/inc_bad.conf:3: pool.size: expected an integer (got 'many')",
+		DATA "/include_bad.conf:1: top: out of range 0..0 (got '1')",
+		"no location at all",
 		NULL,
 	};
 	static const char *const syntax[] = {
@@ -260,6 +263,10 @@ static void test_include_errors_name_the_included_file(void **state)
 	assert_int_equal(cfg_get_int_range(&c, cfg_root(&c), "top", 0, 0, 9, &top), 1);
 	assert_int_equal(cfg_get_group(&c, cfg_root(&c), "pool", 0, &pool), 1);
 	assert_int_equal(cfg_get_int_range(&c, pool, "size", 0, 1, 9, &size), -EINVAL);
+	/* files keep the order of their first error, lines are sorted within a file */
+	cfg_error_at(&c, NULL, NULL, "no location at all");
+	assert_int_equal(cfg_get_int_range(&c, cfg_root(&c), "top", 0, 0, 0, &top), -EINVAL);
+	cfg_error_at(&c, pool, NULL, "a cross-field check");
 	assert_errors(&c, semantic);
 	cfg_free(&c);
 

@@ -100,6 +100,8 @@ static void conn_set_reading(struct ctl_conn *conn, bool on)
 	if (conn->dead || conn->paused == !on)
 		return;
 	conn->paused = !on;
+	log_debug(on ? "ctl_client_resumed" : "ctl_client_paused", "socket=%s client=%u queued=%zu",
+		  conn->srv->path, conn->peer.id, conn->queued);
 	if (on)
 		ev_io_start(conn->srv->loop, &conn->rio);
 	else
@@ -221,8 +223,11 @@ static void conn_kill(struct ctl_conn *conn, const char *reason)
 
 	if (conn->dead)
 		return;
-	log_info("ctl_client_closed", "socket=%s client=%u uid=%u reason=%s queued=%zu",
-		 srv->path, conn->peer.id, (unsigned)conn->peer.uid, reason, conn->queued);
+	/* Normal ends at debug: every vpnctl command connects and disconnects. */
+	log_event(strcmp(reason, "peer_closed") && strcmp(reason, "server_shutdown")
+			  ? LOG_LVL_INFO : LOG_LVL_DEBUG,
+		  "ctl_client_closed", "socket=%s client=%u uid=%u reason=%s queued=%zu",
+		  srv->path, conn->peer.id, (unsigned)conn->peer.uid, reason, conn->queued);
 	ev_io_stop(srv->loop, &conn->rio);
 	ev_io_stop(srv->loop, &conn->wio);
 	close(conn->fd);
@@ -355,7 +360,7 @@ static void server_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_set_cb(&conn->rio, conn_read_cb);
 	ev_set_cb(&conn->wio, conn_write_cb);
 	ev_io_start(loop, &conn->rio);
-	log_info("ctl_client_connected", "socket=%s client=%u pid=%d uid=%u read=%d admin=%d",
+	log_debug("ctl_client_connected", "socket=%s client=%u pid=%d uid=%u read=%d admin=%d",
 		 srv->path, conn->peer.id, (int)cred.pid, (unsigned)cred.uid,
 		 conn->peer.may_read, conn->peer.may_admin);
 }
@@ -613,7 +618,12 @@ static void handle_datagram(struct ctl_conn *conn, const void *buf, size_t n)
 		return;
 	}
 	while (mnl_nlmsg_ok(nlh, len) && !conn->dead) {
-		handle_message(conn, nlh);
+		/* A datagram may batch many requests: past the queue bound the rest are
+		 * refused (small errors), so one datagram cannot pile up many dumps. */
+		if (conn->queued > conn->srv->max_queue)
+			conn_send_error(conn, nlh, -ENOBUFS, "answers not read: request dropped", 0);
+		else
+			handle_message(conn, nlh);
 		nlh = mnl_nlmsg_next(nlh, &len);
 	}
 	if (len > 0 && !conn->dead) {
@@ -1171,6 +1181,8 @@ static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			continue;
 		}
 		c->on_event(nlh, tb, c->arg);
+		if (!c->loop)
+			return;     /* on_event unwatched the stream */
 	}
 	if (len > 0)
 		client_stream_end(c, -EBADMSG);

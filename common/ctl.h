@@ -109,7 +109,8 @@ int ctl_server_create(struct ev_loop *loop, const struct ctl_server_options *opt
 		      const struct ctl_command *cmds, size_t n_cmds, void *arg,
 		      struct ctl_server **out);
 
-/* Close every client and the listening socket, unlink the path, free. NULL is fine. */
+/* Close every client and the listening socket, unlink the path (if it is still ours),
+ * free. NULL is fine. Not from inside a handler. */
 void ctl_server_destroy(struct ctl_server *srv);
 
 /* Connected clients (for STATUS). */
@@ -198,7 +199,8 @@ int ctl_client_subscribe(struct ctl_client *c, uint64_t mask, struct ctl_error *
  * Non-blocking event stream on loop: on_event is called for each event message (type
  * in nlh->nlmsg_type, attributes checked); on_closed once when the daemon goes away or
  * the stream breaks (err = 0 for a clean close, else negative errno). After on_closed
- * the client is dead: close it (reconnecting is the caller's business). Use a
+ * the client is dead: close it (reconnecting is the caller's business). on_event may
+ * call ctl_client_unwatch but must not close the client; on_closed may close it. Use a
  * dedicated client for the stream: do not mix with ctl_client_request.
  */
 typedef void (*ctl_event_fn)(const struct nlmsghdr *nlh, const struct nlattr *const *tb,

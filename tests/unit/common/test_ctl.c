@@ -564,6 +564,80 @@ static void test_connect_errors(void **state)
 	assert_string_equal(err.msg, want);
 }
 
+/* Run fn in a child that dropped to uid nobody, primary gid 1, supplementary groups
+ * supp[0..n_supp); returns fn's result (the child's exit status). */
+static int run_as_nobody(const gid_t *supp, size_t n_supp, int (*fn)(const char *path),
+			 const char *path)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setgroups(n_supp, supp) < 0 || setgid(1) < 0 || setuid(65534) < 0)
+			_exit(100);
+		_exit(fn(path));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* In group nogroup through a supplementary group only: read yes, admin no. */
+static int client_in_group(const char *path)
+{
+	struct ctl_error err = { 0 };
+	struct ctl_client *c = ctl_client_connect(path, &err);
+	int calls = 0;
+
+	if (!c) {
+		fprintf(stderr, "connect: %s\n", err.msg);
+		return 1;
+	}
+	if (ctl_client_request(c, CTL_CMD_STATUS, build_status, check_status, &calls, &err) != 0 ||
+	    calls != 1) {
+		fprintf(stderr, "status: %s\n", err.msg);
+		return 2;
+	}
+	if (ctl_client_request(c, CTL_CMD_DISCONNECT, NULL, NULL, NULL, &err) != -EPERM ||
+	    !strstr(err.msg, "needs uid 0 (you are uid 65534)")) {
+		fprintf(stderr, "disconnect: %s\n", err.msg);
+		return 3;
+	}
+	ctl_client_close(c);
+	return 0;
+}
+
+/* Not in the group: the socket's mode refuses the connection, with a hint. */
+static int client_outside_group(const char *path)
+{
+	struct ctl_error err = { 0 };
+	char want[256];
+
+	if (ctl_client_connect(path, &err))
+		return 1;
+	snprintf(want, sizeof(want), "permission denied on %s: are you in group nogroup?", path);
+	if (err.errnum != EACCES || strcmp(err.msg, want) != 0) {
+		fprintf(stderr, "got '%s'\n", err.msg);
+		return 2;
+	}
+	return 0;
+}
+
+static void test_group_members_read_only(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_server_options opt = { .daemon = "test", .group = "nogroup" };
+	gid_t nogroup = 65534;
+
+	if (getuid() != 0)
+		skip();
+	assert_int_equal(chmod(f->dir, 0755), 0);
+	fork_server(f, &opt);
+	assert_int_equal(run_as_nobody(&nogroup, 1, client_in_group, f->path), 0);
+	assert_int_equal(run_as_nobody(NULL, 0, client_outside_group, f->path), 0);
+}
+
 /* --- tests: in-process server, raw client ------------------------------------------- */
 
 static void test_dump_raw_datagrams(void **state)
@@ -605,6 +679,80 @@ static void test_dump_raw_datagrams(void **state)
 	assert_int_equal(next, DUMP_ENTRIES);
 	/* ~45 bytes per entry: 5,000 entries cannot fit one 32 KiB datagram */
 	assert_true(datagrams >= 6);
+	close(fd);
+}
+
+static int log_paused, log_resumed;
+
+static void log_count_flow(enum log_level level, const char *line, void *arg)
+{
+	log_paused += strstr(line, "event=ctl_client_paused") != NULL;
+	log_resumed += strstr(line, "event=ctl_client_resumed") != NULL;
+}
+
+/* A client that sends requests without reading answers: the server stops reading it
+ * (paused) once max_queue bytes wait, refuses further batched requests with ENOBUFS, and
+ * resumes when the client catches up; nothing is lost or reordered. */
+static void test_request_flow_control(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_server_options opt = { .daemon = "test", .max_queue = 4096 };
+	uint32_t buf[CTL_DGRAM_MAX / 4];
+	struct nlmsghdr *nlh;
+	uint32_t next[4] = { 0 };
+	int done = 0, enobufs = 0, fd;
+	size_t len;
+
+	log_set_sink(log_count_flow, NULL);
+	log_set_level(LOG_LVL_DEBUG);
+	assert_int_equal(start_server(f, &opt), 0);
+	fd = raw_connect(f->path);
+	/* one datagram with dump seq 1 and dump seq 2 batched, then a separate dump seq 3 */
+	nlh = raw_header(buf, CTL_CMD_TUNNEL_LIST, NLM_F_DUMP, 1);
+	len = nlh->nlmsg_len;
+	nlh = raw_header((char *)buf + len, CTL_CMD_TUNNEL_LIST, NLM_F_DUMP, 2);
+	len += nlh->nlmsg_len;
+	raw_send(fd, buf, len);
+	nlh = raw_header(buf, CTL_CMD_TUNNEL_LIST, NLM_F_DUMP, 3);
+	raw_send(fd, buf, nlh->nlmsg_len);
+	for (int i = 0; i < 20; i++)
+		ev_run(f->loop, EVRUN_NOWAIT);
+	assert_int_equal(log_paused, 1);
+	assert_int_equal(log_resumed, 0);
+
+	while (done < 2) {
+		ssize_t n = raw_recv(f, fd, buf, sizeof(buf));
+		int left = (int)n;
+
+		assert_true(n > 0);
+		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			const struct nlattr *tb[CTL_A_MAX + 1];
+			uint32_t seq = nlh->nlmsg_seq;
+
+			assert_true(seq >= 1 && seq <= 3);
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				assert_int_equal(seq, 2);
+				enobufs++;
+				continue;
+			}
+			/* dumps never interleave: 3 starts after 1 ended */
+			assert_true(seq == 1 || next[1] == DUMP_ENTRIES + 1);
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				assert_int_equal(next[seq], DUMP_ENTRIES);
+				next[seq]++;
+				done++;
+				continue;
+			}
+			assert_int_equal(ctl_attr_parse(nlh, tb, NULL), 0);
+			assert_int_equal(mnl_attr_get_u32(tb[CTL_A_TUNNEL_ID]), next[seq]);
+			next[seq]++;
+		}
+	}
+	assert_int_equal(enobufs, 1);
+	assert_true(log_resumed >= 1);
+	log_set_level(LOG_LVL_INFO);
+	log_set_sink(log_capture, NULL);
 	close(fd);
 }
 
@@ -913,6 +1061,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_error_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_and_error_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unauthorised_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_members_read_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_flow_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_subscription, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_subscriber_dropped, setup, teardown),

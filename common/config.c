@@ -20,7 +20,7 @@
 
 #define KEY_MAX 256        /* longest dotted key path we render */
 #define GOT_MAX 64         /* longest value we quote back in an error */
-#define SRC_MAX (1u << 20) /* source files larger than this are not re-read */
+#define SRC_MAX (64 << 20) /* source files larger than this are not re-read */
 
 /* --- error list ----------------------------------------------------------------------- */
 
@@ -236,53 +236,67 @@ static void value_error(struct cfg *c, const config_setting_t *s, unsigned flags
 
 /* --- source text: libconfig 1.5 truncates big integer literals ------------------------ */
 
-static const char *source_text(struct cfg *c, const char *file)
+static void source_drop(struct cfg *c)
 {
-	struct stat st;
-	FILE *f;
-	char *text;
-	size_t n;
-
-	if (c->src_file && strcmp(c->src_file, file) == 0)
-		return c->src_text;
 	if (c->src_text)
 		memwipe(c->src_text, c->src_len);
 	free(c->src_text);
 	free(c->src_file);
+	free(c->src_lines);
 	c->src_text = NULL;
 	c->src_file = NULL;
+	c->src_lines = NULL;
 	c->src_len = 0;
-
-	f = fopen(file, "r");
-	if (!f)
-		return NULL;
-	if (fstat(fileno(f), &st) != 0 || st.st_size > SRC_MAX ||
-	    !(text = malloc((size_t)st.st_size + 1))) {
-		fclose(f);
-		return NULL;
-	}
-	n = fread(text, 1, (size_t)st.st_size, f);
-	fclose(f);
-	text[n] = '\0';
-	c->src_file = strdup(file);
-	if (!c->src_file) {
-		free(text);
-		return NULL;
-	}
-	c->src_text = text;
-	c->src_len = n;
-	return text;
+	c->src_nlines = 0;
 }
 
-/* Start of line number `line` (1-based) in text, or NULL. */
-static const char *line_start(const char *text, unsigned line)
+/* Read file into the one-file cache with an index of line starts (lookups are O(1)). */
+static bool source_read(struct cfg *c, const char *file)
 {
-	for (unsigned i = 1; text && i < line; i++) {
-		text = strchr(text, '\n');
-		if (text)
-			text++;
+	struct stat st;
+	size_t n, lines = 1;
+	FILE *f = fopen(file, "r");
+	bool ok = false;
+
+	if (!f)
+		return false;
+	if (fstat(fileno(f), &st) != 0 || st.st_size > SRC_MAX)
+		goto out;
+	c->src_text = malloc((size_t)st.st_size + 1);
+	c->src_file = strdup(file);
+	if (!c->src_text || !c->src_file)
+		goto out;
+	n = fread(c->src_text, 1, (size_t)st.st_size, f);
+	c->src_text[n] = '\0';
+	c->src_len = n;
+	for (size_t i = 0; i < n; i++)
+		lines += c->src_text[i] == '\n';
+	c->src_lines = malloc(lines * sizeof *c->src_lines);
+	if (!c->src_lines)
+		goto out;
+	c->src_lines[c->src_nlines++] = 0;
+	for (size_t i = 0; i < n; i++)
+		if (c->src_text[i] == '\n')
+			c->src_lines[c->src_nlines++] = i + 1;
+	ok = true;
+out:
+	fclose(f);
+	if (!ok)
+		source_drop(c);
+	return ok;
+}
+
+/* Start of line `line` (1-based) of file, or NULL if the file or line cannot be had. */
+static const char *source_line(struct cfg *c, const char *file, unsigned line)
+{
+	if (!c->src_file || strcmp(c->src_file, file) != 0) {
+		source_drop(c);
+		if (!source_read(c, file))
+			return NULL;
 	}
-	return text;
+	if (line == 0 || line > c->src_nlines)
+		return NULL;
+	return c->src_text + c->src_lines[line - 1];
 }
 
 /*
@@ -358,7 +372,7 @@ static int int_value(struct cfg *c, const config_setting_t *s, int64_t *v, char 
 		return -EINVAL;
 	}
 	display_file(c, config_setting_source_file(s), file, sizeof file);
-	line = line_start(source_text(c, file), config_setting_source_line(s));
+	line = source_line(c, file, config_setting_source_line(s));
 	if (line && truncated_literal(line, (int)*v, lit, litlen))
 		return -ERANGE;
 	return 0;
@@ -908,7 +922,7 @@ static void file_error(struct cfg *c, const char *file, unsigned line, const cha
 /* libconfig says "cannot open include file" without the name: read it from the source. */
 static void include_error(struct cfg *c, const char *file, unsigned line, const char *text)
 {
-	const char *src = line_start(source_text(c, file), line), *q1, *q2;
+	const char *src = source_line(c, file, line), *q1, *q2;
 
 	q1 = src ? strchr(src, '"') : NULL;
 	q2 = q1 ? strchr(q1 + 1, '"') : NULL;
@@ -1040,10 +1054,7 @@ void cfg_free(struct cfg *c)
 		free(c->errors[i].msg);
 	}
 	free(c->errors);
-	if (c->src_text)
-		memwipe(c->src_text, c->src_len);
-	free(c->src_text);
-	free(c->src_file);
+	source_drop(c);
 	free(c->path);
 	free(c->include_dir);
 	cfg_init(c);

@@ -53,6 +53,8 @@ struct cfg {
 	char *src_file;          /* one-file cache of source text, see config.c */
 	char *src_text;
 	size_t src_len;
+	size_t *src_lines;       /* offset of each line start in src_text */
+	size_t src_nlines;
 };
 
 /* Getter flags */

@@ -34,6 +34,17 @@ static void test_new_is_zeroed(void **state)
 	secret_free(NULL);
 }
 
+static void test_new_too_big(void **state)
+{
+	struct secret s = { (uint8_t *)1, 5 };
+
+	/* no guarded region of that size can exist: ENOMEM, and an empty secret */
+	assert_int_equal(secret_new(&s, SIZE_MAX - 1), -ENOMEM);
+	assert_null(s.p);
+	assert_int_equal(s.len, 0);
+	secret_free(&s);
+}
+
 static void test_empty_secret(void **state)
 {
 	struct secret a, b;
@@ -187,6 +198,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_is_idempotent),
 		cmocka_unit_test(test_new_is_zeroed),
+		cmocka_unit_test(test_new_too_big),
 		cmocka_unit_test(test_empty_secret),
 		cmocka_unit_test(test_dup_compare_free),
 		cmocka_unit_test(test_hex_ok),

@@ -73,7 +73,10 @@ int evloop_add_cleanup(struct evloop *l, evloop_fn fn, void *arg);
 /* Set (or with fn == NULL clear) the SIGHUP reload callback. */
 void evloop_set_reload(struct evloop *l, evloop_fn fn, void *arg);
 
-/* Loop time in milliseconds (libev's cached "now", updated once per iteration). */
+/*
+ * Wall-clock time in ms since the epoch as cached by libev at the start of this loop
+ * iteration: cheap, for timestamps in logs and state. Not monotonic; timers are.
+ */
 uint64_t evloop_now_ms(const struct evloop *l);
 
 /* --- I/O watchers ------------------------------------------------------------------ */
@@ -115,7 +118,9 @@ void evloop_timer_init(struct evloop_timer *t, struct evloop *l, evloop_fn fn, v
 /*
  * (Re)start: fire after after_ms, then every repeat_ms (0 = once). Restarting an active
  * timer moves it. A one-shot timer is inactive again when its callback runs, so the
- * callback may restart it.
+ * callback may restart it. after_ms counts from the loop time of this iteration (libev's
+ * cached "now"), so after a long callback the timer fires correspondingly early; repeats
+ * do not drift.
  */
 void evloop_timer_start(struct evloop_timer *t, uint64_t after_ms, uint64_t repeat_ms);
 void evloop_timer_stop(struct evloop_timer *t);

@@ -267,8 +267,10 @@ ppp_addr() {
 
 # ---- xfrm -----------------------------------------------------------------------------
 
-# xfrm_state_counter NS SPI|all: "PACKETS BYTES" of the ESP state with that SPI (0x hex or
-# decimal), or summed over all states, from `ip -s xfrm state`. Fails if the SPI is unknown.
+# xfrm_state_counter NS SPI|all: counters of the ESP state with that SPI (0x hex or decimal),
+# or summed over all states, from `ip -s xfrm state`: sets XFRM_PACKETS and XFRM_BYTES and
+# prints "PACKETS BYTES". Fails if the SPI is unknown (call it directly, not in $(...), so
+# that the failure ends the scenario with its message).
 xfrm_state_counter() {
 	local ns=$1 spi=$2 out
 	[ "$spi" = all ] || spi=$(printf '0x%08x' "$spi")
@@ -280,6 +282,7 @@ xfrm_state_counter() {
 		}
 		END { if (!n && want != "all") exit 1; printf "%d %d\n", packets, bytes }') ||
 		fail "xfrm_state_counter: no xfrm state with SPI $spi in $ns"
+	read -r XFRM_PACKETS XFRM_BYTES <<< "$out"
 	echo "$out"
 }
 
@@ -303,7 +306,7 @@ teardown() {
 		for f in "$VM_STATE"/*.log "$VM_STATE"/*/charon.log; do
 			[ -s "$f" ] || continue
 			echo "---- last lines of ${f#"$VM_STATE"/} ----" >&2
-			tail -n 15 "$f" >&2
+			tail -n 12 "$f" >&2
 		done
 		log "FAIL: ${_vm_failure:-exit status $rc}"
 	fi

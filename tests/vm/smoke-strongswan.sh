@@ -72,8 +72,8 @@ spi_rl=$(xfrm_spi left "$right" "$left")
 [ "$(xfrm_spi right "$right" "$left")" = "$spi_rl" ] || fail "right->left SPI differs between the sides"
 for ns in left right; do
 	for spi in "$spi_lr" "$spi_rl"; do
-		read -r pkts _ <<< "$(xfrm_state_counter "$ns" "$spi")"
-		[ "$pkts" = 0 ] || fail "SA $spi in $ns counted $pkts packets before any traffic"
+		xfrm_state_counter "$ns" "$spi" > /dev/null
+		[ "$XFRM_PACKETS" = 0 ] || fail "SA $spi in $ns counted $XFRM_PACKETS packets before any traffic"
 	done
 done
 log "SPIs: left->right $spi_lr, right->left $spi_rl"
@@ -105,9 +105,10 @@ log "datagrams arrived both ways"
 # Every datagram must have gone through the ESP SA of its direction, on both sides.
 for ns in left right; do
 	for spi in "$spi_lr" "$spi_rl"; do
-		read -r pkts bytes <<< "$(xfrm_state_counter "$ns" "$spi")"
-		log "$ns: SA $spi: $pkts packets, $bytes bytes"
-		[ "$pkts" -ge "$count" ] || fail "SA $spi in $ns counted $pkts packets, expected >= $count"
+		xfrm_state_counter "$ns" "$spi" > /dev/null
+		log "$ns: SA $spi: $XFRM_PACKETS packets, $XFRM_BYTES bytes"
+		[ "$XFRM_PACKETS" -ge "$count" ] ||
+			fail "SA $spi in $ns counted $XFRM_PACKETS packets, expected >= $count"
 	done
 done
 log "PASS: ESP carried UDP/1701 both ways, counted on both sides"

@@ -70,8 +70,11 @@ static void test_one_shot_timers_in_order(void **state)
 	struct trace tr = { .n = 0 };
 	struct tagged late = { &tr, 1 }, early = { &tr, 2 };
 	struct evloop_timer t_late, t_early;
-	uint64_t start = mono_ms(), took;
+	uint64_t start = mono_ms(), took, loop_start = evloop_now_ms(&loop);
 
+	/* loop time is wall-clock milliseconds */
+	assert_true(loop_start / 1000 + 2 >= (uint64_t)time(NULL));
+	assert_true(loop_start / 1000 <= (uint64_t)time(NULL));
 	evloop_timer_init(&t_late, &loop, record, &late);
 	evloop_timer_init(&t_early, &loop, record, &early);
 	evloop_timer_start(&t_late, 40, 0);
@@ -91,6 +94,7 @@ static void test_one_shot_timers_in_order(void **state)
 	assert_false(evloop_timer_active(&t_early));
 	assert_true(took >= 39);  /* libev may round the 40 ms down by < 1 ms */
 	assert_true(took < 2000);
+	assert_true(evloop_now_ms(&loop) - loop_start >= 39);
 }
 
 struct counter {

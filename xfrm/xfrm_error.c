@@ -31,8 +31,18 @@ static const char *dir_name(uint8_t dir)
 static void describe(char *buf, size_t size, const struct nlmsghdr *req)
 {
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
-	const void *p = mnl_nlmsg_get_payload(req);
+	union {                 /* aligned copy of the fixed header: it may hold u64s */
+		struct xfrm_usersa_info sa;
+		struct xfrm_usersa_id id;
+		struct xfrm_userspi_info spi;
+		struct xfrm_userpolicy_info pol;
+		struct xfrm_userpolicy_id polid;
+	} u;
+	const void *p = &u;
 	size_t len = mnl_nlmsg_get_payload_len(req);
+
+	memset(&u, 0, sizeof(u));
+	memcpy(&u, mnl_nlmsg_get_payload(req), len < sizeof(u) ? len : sizeof(u));
 
 	switch (req->nlmsg_type) {
 	case XFRM_MSG_NEWSA:
@@ -92,28 +102,45 @@ static void describe(char *buf, size_t size, const struct nlmsghdr *req)
 		 (req->nlmsg_flags & NLM_F_DUMP) ? " (dump)" : "");
 }
 
-/* The kernel names of the algorithms a NEWSA/UPDSA request asks for, for ENOSYS. */
-static void requested_algs(char *buf, size_t size, const struct nlmsghdr *req)
+/*
+ * The kernel names of the algorithms a NEWSA/UPDSA request asks for, for ENOSYS: the one
+ * the kernel's text names ("Requested CRYPT algorithm not found"), else all of them.
+ */
+static void requested_algs(char *buf, size_t size, const struct nlmsghdr *req,
+			   const char *extack)
 {
+	static const struct {
+		uint16_t type;
+		const char *word;
+	} kinds[] = {
+		{ XFRMA_ALG_AEAD, "AEAD" }, { XFRMA_ALG_CRYPT, "CRYPT" }, { XFRMA_ALG_AUTH_TRUNC, "AUTH" },
+	};
 	const struct nlattr *tb[XFRMA_MAX + 1];
 	size_t used = 0;
+	bool named = false;
 
 	buf[0] = '\0';
 	if (xfrm_attrs_parse(req, sizeof(struct xfrm_usersa_info), tb) < 0)
 		return;
-	static const uint16_t types[] = { XFRMA_ALG_AEAD, XFRMA_ALG_CRYPT, XFRMA_ALG_AUTH_TRUNC };
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]) && used < size; i++) {
-		if (!tb[types[i]])
+	for (size_t i = 0; extack && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		named |= tb[kinds[i].type] && strstr(extack, kinds[i].word);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && used < size; i++) {
+		if (!tb[kinds[i].type] || (named && !strstr(extack, kinds[i].word)))
 			continue;
+		uint16_t t = kinds[i].type;
 		/* Every xfrm_algo* struct starts with char alg_name[64]. */
-		const char *name = mnl_attr_get_payload(tb[types[i]]);
+		const char *name = mnl_attr_get_payload(tb[t]);
 		used += (size_t)snprintf(buf + used, size - used, "%s%.64s", used ? ", " : "", name);
 	}
 }
 
-static void explain_sa_add(char *buf, size_t size, const struct nlmsghdr *req, int err)
+static void explain_sa_add(char *buf, size_t size, const struct nlmsghdr *req, int err,
+			   const char *extack)
 {
-	const struct xfrm_usersa_info *s = mnl_nlmsg_get_payload(req);
+	struct xfrm_usersa_info copy;
+	const struct xfrm_usersa_info *s = &copy;
+
+	memcpy(&copy, mnl_nlmsg_get_payload(req), sizeof(copy));   /* caller checked the length */
 	bool v6 = s->family == AF_INET6;
 	char algs[200];
 
@@ -127,7 +154,7 @@ static void explain_sa_add(char *buf, size_t size, const struct nlmsghdr *req, i
 		return;
 	case -ENOSYS:
 	case -ENOENT:
-		requested_algs(algs, sizeof(algs), req);
+		requested_algs(algs, sizeof(algs), req, extack);
 		snprintf(buf, size, "kernel lacks the crypto algorithm(s) %s (module not loaded?)",
 			 algs);
 		return;
@@ -142,7 +169,8 @@ static void explain_sa_add(char *buf, size_t size, const struct nlmsghdr *req, i
 	}
 }
 
-static void explain(char *buf, size_t size, const struct nlmsghdr *req, int err)
+static void explain(char *buf, size_t size, const struct nlmsghdr *req, int err,
+		    const char *extack)
 {
 	uint16_t t = req->nlmsg_type;
 	bool has_payload = mnl_nlmsg_get_payload_len(req) > 0;
@@ -151,7 +179,7 @@ static void explain(char *buf, size_t size, const struct nlmsghdr *req, int err)
 		snprintf(buf, size, "permission denied (needs CAP_NET_ADMIN in this netns)");
 	} else if ((t == XFRM_MSG_NEWSA || t == XFRM_MSG_UPDSA) && has_payload &&
 		   mnl_nlmsg_get_payload_len(req) >= sizeof(struct xfrm_usersa_info)) {
-		explain_sa_add(buf, size, req, err);
+		explain_sa_add(buf, size, req, err, extack);
 	} else if ((t == XFRM_MSG_DELSA || t == XFRM_MSG_GETSA) && err == -ESRCH) {
 		snprintf(buf, size, "no such SA");
 	} else if (t == XFRM_MSG_ALLOCSPI && err == -ENOENT) {
@@ -174,7 +202,7 @@ void xfrm_error_text(char *buf, size_t size, const struct nlmsghdr *req, int err
 
 	if (req) {
 		describe(what, sizeof(what), req);
-		explain(why, sizeof(why), req, err);
+		explain(why, sizeof(why), req, err, extack);
 	} else {
 		snprintf(what, sizeof(what), "xfrm request");
 		snprintf(why, sizeof(why), "%s", strerror(-err));

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <linux/netlink.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,7 +23,8 @@ struct xfrm_events {
 	uint8_t *rx;
 };
 
-static int parse_sa(const struct nlmsghdr *nlh, size_t hdrlen, const struct xfrm_usersa_info *p,
+/* p: the usersa_info inside the message (any alignment), NULL to take it from XFRMA_SA. */
+static int parse_sa(const struct nlmsghdr *nlh, size_t hdrlen, const void *p,
 		    struct xfrm_event *out)
 {
 	const struct nlattr *tb[XFRMA_MAX + 1];
@@ -39,8 +41,8 @@ static int parse_sa(const struct nlmsghdr *nlh, size_t hdrlen, const struct xfrm
 	return 1;
 }
 
-static int parse_policy(const struct nlmsghdr *nlh, size_t hdrlen,
-			const struct xfrm_userpolicy_info *u, struct xfrm_event *out)
+static int parse_policy(const struct nlmsghdr *nlh, size_t hdrlen, const void *u,
+			struct xfrm_event *out)
 {
 	const struct nlattr *tb[XFRMA_MAX + 1];
 
@@ -57,26 +59,30 @@ static int parse_policy(const struct nlmsghdr *nlh, size_t hdrlen,
 
 static int parse_acquire(const struct nlmsghdr *nlh, struct xfrm_event *out)
 {
-	const struct xfrm_user_acquire *a = mnl_nlmsg_get_payload(nlh);
+	struct xfrm_user_acquire a;     /* aligned copy: it holds u64s */
 	const struct nlattr *tb[XFRMA_MAX + 1];
 
-	if (xfrm_attrs_parse(nlh, sizeof(*a), tb) < 0)
+	if (xfrm_attrs_parse(nlh, sizeof(a), tb) < 0)
 		return -EBADMSG;
-	xfrm_policy_decode(&out->policy, &out->owned, &a->policy, tb);
+	memcpy(&a, mnl_nlmsg_get_payload(nlh), sizeof(a));
+	xfrm_policy_decode(&out->policy, &out->owned, &a.policy, tb);
 	/* The SA's outer family is the template's; the selector's is the flow's. */
-	uint16_t family = a->sel.family;
+	uint16_t family = a.sel.family;
 	if (tb[XFRMA_TMPL])
 		family = ((const struct xfrm_user_tmpl *)mnl_attr_get_payload(tb[XFRMA_TMPL]))->family;
-	xfrm_addr_get(&out->acquire.src, &a->saddr, family);
-	xfrm_addr_get(&out->acquire.dst, &a->id.daddr, family);
-	out->acquire.seq = a->seq;
-	out->acquire.policy_index = a->policy.index;
+	xfrm_addr_get(&out->acquire.src, &a.saddr, family);
+	xfrm_addr_get(&out->acquire.dst, &a.id.daddr, family);
+	out->acquire.seq = a.seq;
+	out->acquire.policy_index = a.policy.index;
 	return 1;
 }
 
 static int parse_mapping(const struct nlmsghdr *nlh, struct xfrm_event *out)
 {
-	const struct xfrm_user_mapping *m = mnl_nlmsg_get_payload(nlh);
+	struct xfrm_user_mapping copy;
+	const struct xfrm_user_mapping *m = &copy;
+
+	memcpy(&copy, mnl_nlmsg_get_payload(nlh), sizeof(copy));
 
 	xfrm_addr_get(&out->mapping.dst, &m->id.daddr, m->id.family);
 	xfrm_addr_get(&out->mapping.old_src, &m->old_saddr, m->id.family);
@@ -128,7 +134,7 @@ int xfrm_event_parse(const void *msg, size_t len, struct xfrm_event *out)
 	switch (nlh->nlmsg_type) {
 	case XFRM_MSG_EXPIRE:
 		out->kind = XFRM_EV_EXPIRE;
-		out->hard = ((const struct xfrm_user_expire *)p)->hard != 0;
+		out->hard = ((const uint8_t *)p)[offsetof(struct xfrm_user_expire, hard)] != 0;
 		return parse_sa(nlh, need, p, out);
 	case XFRM_MSG_ACQUIRE:
 		out->kind = XFRM_EV_ACQUIRE;
@@ -149,7 +155,7 @@ int xfrm_event_parse(const void *msg, size_t len, struct xfrm_event *out)
 		return parse_policy(nlh, need, NULL, out);
 	case XFRM_MSG_POLEXPIRE:
 		out->kind = XFRM_EV_POLEXPIRE;
-		out->hard = ((const struct xfrm_user_polexpire *)p)->hard != 0;
+		out->hard = ((const uint8_t *)p)[offsetof(struct xfrm_user_polexpire, hard)] != 0;
 		return parse_policy(nlh, need, p, out);
 	case XFRM_MSG_FLUSHSA:
 		out->kind = XFRM_EV_FLUSHSA;

@@ -4,6 +4,7 @@
 #include "xfrm/xfrm_policy.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,10 +111,13 @@ int xfrm_policy_id_encode(struct nlmsghdr *nlh, size_t cap, const struct xfrm_po
 	return put_mark_ifid(nlh, cap, p);
 }
 
-void xfrm_policy_decode(struct xfrm_policy *out, bool *owned,
-			const struct xfrm_userpolicy_info *u,
+void xfrm_policy_decode(struct xfrm_policy *out, bool *owned, const void *raw,
 			const struct nlattr *const tb[XFRMA_MAX + 1])
 {
+	struct xfrm_userpolicy_info copy;       /* netlink aligns to 4, the struct has u64s */
+	const struct xfrm_userpolicy_info *u = &copy;
+
+	memcpy(&copy, raw, sizeof(copy));
 	memset(out, 0, sizeof(*out));
 	*owned = false;
 	xfrm_sel_get(&out->sel, &u->sel);
@@ -171,8 +175,6 @@ static int policy_change(struct xfrm_handle *h, uint16_t type, const struct xfrm
 	const char *why = "bad selector or direction";
 	int rc;
 
-	if (!nlh)
-		return h->last_err;
 	if (type == XFRM_MSG_DELPOLICY)
 		rc = xfrm_policy_id_encode(nlh, XFRM_REQ_MAX, p);
 	else
@@ -217,7 +219,9 @@ static int policy_reply_cb(const struct nlmsghdr *nlh, void *data)
 	if (xfrm_attrs_parse(nlh, sizeof(struct xfrm_userpolicy_info), tb) < 0)
 		return -EBADMSG;
 	const struct xfrm_userpolicy_info *u = mnl_nlmsg_get_payload(nlh);
-	if (u->dir > XFRM_POLICY_FWD)
+	uint8_t dir;
+	memcpy(&dir, (const uint8_t *)u + offsetof(struct xfrm_userpolicy_info, dir), 1);
+	if (dir > XFRM_POLICY_FWD)
 		return 0;       /* a socket policy */
 	xfrm_policy_decode(&p, &owned, u, tb);
 	return r->fn(&p, owned, r->arg);

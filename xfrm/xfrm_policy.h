@@ -15,9 +15,9 @@ int xfrm_policy_encode(struct nlmsghdr *nlh, size_t cap, const struct xfrm_polic
 		       const char **why);
 /* Payload of DELPOLICY/GETPOLICY: by index when p->index, else selector + dir + mark. */
 int xfrm_policy_id_encode(struct nlmsghdr *nlh, size_t cap, const struct xfrm_policy *p);
-/* Fill out (and *owned) from a kernel policy and its attributes. */
-void xfrm_policy_decode(struct xfrm_policy *out, bool *owned,
-			const struct xfrm_userpolicy_info *u,
+/* Fill out (and *owned) from a kernel userpolicy_info (raw: any alignment) and its
+ * attributes. */
+void xfrm_policy_decode(struct xfrm_policy *out, bool *owned, const void *raw,
 			const struct nlattr *const tb[XFRMA_MAX + 1]);
 
 #endif

@@ -319,10 +319,14 @@ static void decode_replay(struct xfrm_sa_info *out, const struct xfrm_usersa_inf
 	}
 }
 
-void xfrm_sa_decode(struct xfrm_sa_info *out, const struct xfrm_usersa_info *p,
+void xfrm_sa_decode(struct xfrm_sa_info *out, const void *raw,
 		    const struct nlattr *const tb[XFRMA_MAX + 1])
 {
 	struct xfrm_sa *sa = &out->sa;
+	struct xfrm_usersa_info copy;   /* netlink aligns to 4, the struct has u64s */
+	const struct xfrm_usersa_info *p = &copy;
+
+	memcpy(&copy, raw, sizeof(copy));
 
 	memset(out, 0, sizeof(*out));
 	xfrm_addr_get(&sa->src, &p->saddr, p->family);
@@ -381,8 +385,6 @@ static int sa_change(struct xfrm_handle *h, uint16_t type, const struct xfrm_sa 
 	const char *why;
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 
-	if (!nlh)
-		return h->last_err;
 	int rc = xfrm_sa_encode(nlh, XFRM_REQ_MAX, sa, &why);
 	if (rc < 0) {
 		xfrm_req_abort(h);
@@ -407,8 +409,6 @@ static int sa_del_spi(struct xfrm_handle *h, const struct xfrm_sa *key, uint32_t
 {
 	struct nlmsghdr *nlh = xfrm_req_start(h, XFRM_MSG_DELSA, 0);
 
-	if (!nlh)
-		return h->last_err;
 	int rc = xfrm_sa_id_encode(nlh, XFRM_REQ_MAX, key, spi);
 	if (rc < 0) {
 		xfrm_req_abort(h);

@@ -20,8 +20,9 @@ int xfrm_sa_id_encode(struct nlmsghdr *nlh, size_t cap, const struct xfrm_sa *ke
 /* The payload of ALLOCSPI. */
 int xfrm_spi_encode(struct nlmsghdr *nlh, size_t cap, const struct xfrm_sa *key, uint32_t min,
 		    uint32_t max);
-/* Fill out from a kernel usersa_info and its attributes (tb from xfrm_attrs_parse). */
-void xfrm_sa_decode(struct xfrm_sa_info *out, const struct xfrm_usersa_info *p,
+/* Fill out from a kernel usersa_info (raw: any alignment, sizeof(struct xfrm_usersa_info)
+ * bytes) and its attributes (tb from xfrm_attrs_parse). */
+void xfrm_sa_decode(struct xfrm_sa_info *out, const void *raw,
 		    const struct nlattr *const tb[XFRMA_MAX + 1]);
 
 #endif

@@ -66,7 +66,8 @@ int xfrm_open(struct xfrm_handle **out)
 		return -ENOMEM;
 	h->queue = calloc(1, XFRM_QUEUE_SIZE);
 	h->rx = calloc(1, XFRM_RX_SIZE);
-	if (!h->queue || !h->rx) {
+	h->scratch = calloc(1, XFRM_REQ_MAX);
+	if (!h->queue || !h->rx || !h->scratch) {
 		xfrm_close(h);
 		return -ENOMEM;
 	}
@@ -88,8 +89,11 @@ void xfrm_close(struct xfrm_handle *h)
 		mnl_socket_close(h->nl);
 	if (h->queue)
 		explicit_bzero(h->queue, XFRM_QUEUE_SIZE);
+	if (h->scratch)
+		explicit_bzero(h->scratch, XFRM_REQ_MAX);
 	free(h->queue);
 	free(h->rx);
+	free(h->scratch);
 	free(h);
 }
 
@@ -111,31 +115,35 @@ int xfrm_set_error(struct xfrm_handle *h, int err, const char *fmt, ...)
 
 struct nlmsghdr *xfrm_req_start(struct xfrm_handle *h, uint16_t type, uint16_t flags)
 {
-	if (h->queue_len + XFRM_REQ_MAX > XFRM_QUEUE_SIZE && xfrm_flush(h, NULL, NULL) < 0)
-		return NULL;
-	uint8_t *p = h->queue + h->queue_len;
-	memset(p, 0, XFRM_REQ_MAX);
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(p);
+	memset(h->scratch, 0, XFRM_REQ_MAX);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(h->scratch);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = h->seq;
 	return nlh;
 }
 
-void xfrm_req_commit(struct xfrm_handle *h)
+int xfrm_req_commit(struct xfrm_handle *h)
 {
-	struct nlmsghdr *nlh = (struct nlmsghdr *)(h->queue + h->queue_len);
+	struct nlmsghdr *nlh = (struct nlmsghdr *)h->scratch;
+	size_t len = NLMSG_ALIGN(nlh->nlmsg_len);
+	int rc = 0;
 
+	if (h->queue_len + len > XFRM_QUEUE_SIZE)
+		rc = xfrm_flush(h, NULL, NULL);
+	/* The sequence number is given here: a forced flush may have used some. */
+	nlh->nlmsg_seq = h->seq++;
 	if (h->queued == 0)
 		h->queue_seq0 = nlh->nlmsg_seq;
-	h->queue_len += NLMSG_ALIGN(nlh->nlmsg_len);
+	memcpy(h->queue + h->queue_len, nlh, len);
+	h->queue_len += len;
 	h->queued++;
-	h->seq++;
+	explicit_bzero(h->scratch, len);        /* may hold keys */
+	return rc;
 }
 
 void xfrm_req_abort(struct xfrm_handle *h)
 {
-	explicit_bzero(h->queue + h->queue_len, XFRM_REQ_MAX);
+	explicit_bzero(h->scratch, XFRM_REQ_MAX);
 }
 
 /* The queued request with sequence number seq, or NULL. */
@@ -312,11 +320,12 @@ int xfrm_flush(struct xfrm_handle *h, xfrm_reply_fn fn, void *arg)
 
 int xfrm_req_finish(struct xfrm_handle *h)
 {
-	xfrm_req_commit(h);
+	int rc = xfrm_req_commit(h);
+
 	if (h->batching)
 		return 0;
 	h->errtext[0] = '\0';
-	return xfrm_flush(h, NULL, NULL);
+	return rc < 0 ? rc : xfrm_flush(h, NULL, NULL);
 }
 
 int xfrm_batch_begin(struct xfrm_handle *h, xfrm_batch_error_fn on_error, void *arg)
@@ -356,7 +365,7 @@ int xfrm_read_start(struct xfrm_handle *h, bool *saved)
 
 int xfrm_read_run(struct xfrm_handle *h, bool saved, xfrm_reply_fn fn, void *arg)
 {
-	xfrm_req_commit(h);
+	(void)xfrm_req_commit(h);       /* the queue is empty: never flushes */
 	int rc = xfrm_flush(h, fn, arg);
 	h->batching = saved;
 	return rc;

@@ -2,10 +2,11 @@
  * Inside the library: the NETLINK_XFRM request socket, the request queue that makes
  * batching and single requests one code path, acknowledgements and extended-ack text.
  *
- * A request is built in place with xfrm_req_start() (which returns room for exactly one
- * message at the tail of the queue), filled with libmnl put calls bounded by
- * XFRM_REQ_MAX, and committed with xfrm_req_commit(). Outside a batch every public call
- * commits and then flushes at once, so a single request is a batch of one.
+ * A request is built with xfrm_req_start() (which returns an 8-byte aligned scratch
+ * message: the kernel structs hold u64 fields, and netlink only aligns messages to 4),
+ * filled with libmnl put calls bounded by XFRM_REQ_MAX, and appended to the queue by
+ * xfrm_req_commit(). Outside a batch every public call commits and then flushes at once,
+ * so a single request is a batch of one.
  */
 #ifndef L2SEC_XFRM_XFRM_SOCK_H
 #define L2SEC_XFRM_XFRM_SOCK_H
@@ -34,6 +35,7 @@ struct xfrm_handle {
 	unsigned int queued;            /* messages in the queue */
 	uint32_t queue_seq0;            /* seq of the first queued message */
 	uint8_t *rx;                    /* XFRM_RX_SIZE */
+	uint64_t *scratch;              /* XFRM_REQ_MAX bytes: the request being built */
 	bool batching;
 	unsigned int batch_ordinal0;    /* ordinal of the first queued message */
 	unsigned int batch_failures;
@@ -43,13 +45,13 @@ struct xfrm_handle {
 	char errtext[XFRM_ERR_SIZE];
 };
 
-/* Room for one request of type/flags at the queue's tail (flushing first if full). The
- * returned header has type, flags and seq set; put the payload with mnl_* calls and
- * XFRM_REQ_MAX as the buffer length. NULL only when a forced flush failed (h->last_err). */
+/* A fresh request of type/flags in the scratch buffer: header with type, flags and seq
+ * set; put the payload with mnl_* calls and XFRM_REQ_MAX as the buffer length. */
 struct nlmsghdr *xfrm_req_start(struct xfrm_handle *h, uint16_t type, uint16_t flags);
-/* Queue the message built at the tail. */
-void xfrm_req_commit(struct xfrm_handle *h);
-/* Drop the message being built (an encoding error). */
+/* Append the request to the queue, sending the queue first when it is full. Returns 0 or
+ * the error of that forced flush (outside a batch; in a batch failures go to the callback). */
+int xfrm_req_commit(struct xfrm_handle *h);
+/* Drop the request being built (an encoding error). */
 void xfrm_req_abort(struct xfrm_handle *h);
 /*
  * Send the queue and read every answer. Data messages go to fn. Outside a batch, returns

@@ -879,11 +879,14 @@ struct ctl_client {
 	char daemon[32];
 	unsigned timeout_ms;
 	uint32_t seq;
-	struct ev_loop *loop;
+	struct ev_loop *loop;       /* set while attached: watching events or async requests */
 	ev_io io;
 	ctl_event_fn on_event;
 	ctl_closed_fn on_closed;
 	void *arg;
+	struct ctl_pending *pending;    /* async requests, oldest first */
+	unsigned busy;              /* > 0 inside a callback: closing is deferred */
+	bool close_later, dead;
 	uint32_t buf[CTL_DGRAM_MAX / 4];
 };
 
@@ -961,11 +964,19 @@ struct ctl_client *ctl_client_connect(const char *path, struct ctl_error *err)
 	return c;
 }
 
+static void client_detach(struct ctl_client *c);
+
 void ctl_client_close(struct ctl_client *c)
 {
 	if (!c)
 		return;
-	ctl_client_unwatch(c);
+	c->on_event = NULL;
+	c->on_closed = NULL;
+	if (c->busy) {
+		c->close_later = true;  /* a callback closed us: free when it returns */
+		return;
+	}
+	client_detach(c);
 	close(c->fd);
 	free(c);
 }
@@ -1098,6 +1109,25 @@ static int client_send(struct ctl_client *c, const struct nlmsghdr *nlh, int64_t
 	}
 }
 
+/* Build the request in c->buf with the next sequence number. */
+static int client_build(struct ctl_client *c, uint16_t cmd, ctl_build_fn build, void *arg,
+			struct ctl_msg *m, struct ctl_error *err)
+{
+	int ret;
+
+	if (++c->seq == 0)
+		++c->seq;   /* seq 0 is for events */
+	ctl_msg_init(m, c->buf, CTL_MSG_MAX, cmd,
+		     NLM_F_REQUEST | (ctl_cmd_is_dump(cmd) ? NLM_F_DUMP : 0), c->seq);
+	ret = build ? build(m, arg) : 0;
+	if (ret < 0)
+		return set_error(err, -ret, "building %s: %s", ctl_cmd_name(cmd), strerror(-ret));
+	if (!ctl_msg_ok(m))
+		return set_error(err, EMSGSIZE, "%s request larger than %u bytes",
+				 ctl_cmd_name(cmd), CTL_MSG_MAX);
+	return 0;
+}
+
 int ctl_client_request(struct ctl_client *c, uint16_t cmd, ctl_build_fn build,
 		       ctl_reply_fn reply, void *arg, struct ctl_error *err)
 {
@@ -1106,17 +1136,13 @@ int ctl_client_request(struct ctl_client *c, uint16_t cmd, ctl_build_fn build,
 	struct ctl_msg m;
 	int ret;
 
-	if (++c->seq == 0)
-		++c->seq;   /* seq 0 is for events */
-	a.seq = c->seq;
-	ctl_msg_init(&m, c->buf, CTL_MSG_MAX, cmd,
-		     NLM_F_REQUEST | (ctl_cmd_is_dump(cmd) ? NLM_F_DUMP : 0), a.seq);
-	ret = build ? build(&m, arg) : 0;
+	if (c->loop || c->dead)
+		return set_error(err, c->dead ? EPIPE : EBUSY, "%s connection is %s", c->daemon,
+				 c->dead ? "closed" : "attached to an event loop");
+	ret = client_build(c, cmd, build, arg, &m, err);
 	if (ret < 0)
-		return set_error(err, -ret, "building %s: %s", ctl_cmd_name(cmd), strerror(-ret));
-	if (!ctl_msg_ok(&m))
-		return set_error(err, EMSGSIZE, "%s request larger than %u bytes",
-				 ctl_cmd_name(cmd), CTL_MSG_MAX);
+		return ret;
+	a.seq = c->seq;
 	ret = client_send(c, m.nlh, deadline, err);
 	while (ret == 0 && !a.done) {
 		ssize_t n = client_recv(c, deadline, err);
@@ -1146,20 +1172,130 @@ int ctl_client_subscribe(struct ctl_client *c, uint64_t mask, struct ctl_error *
 	return ctl_client_request(c, CTL_CMD_SUBSCRIBE, build_subscribe, NULL, &mask, err);
 }
 
+/* --- client on libev: event stream and asynchronous requests ------------------------ */
+
+struct ctl_pending {
+	struct ctl_pending *next;
+	struct ctl_client *c;
+	struct answer a;
+	ctl_done_fn done;
+	ev_timer timer;
+	struct ctl_error err;
+};
+
+static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+static void client_attach(struct ctl_client *c, struct ev_loop *loop)
+{
+	if (c->loop)
+		return;
+	c->loop = loop;
+	ev_io_init(&c->io, client_io_cb, c->fd, EV_READ);
+	c->io.data = c;
+	ev_io_start(loop, &c->io);
+}
+
+/* Forget pending requests without their callbacks (the owner is closing us). */
+static void client_detach(struct ctl_client *c)
+{
+	while (c->pending) {
+		struct ctl_pending *p = c->pending;
+
+		c->pending = p->next;
+		ev_timer_stop(c->loop, &p->timer);
+		free(p);
+	}
+	if (c->loop)
+		ev_io_stop(c->loop, &c->io);
+	c->loop = NULL;
+}
+
+static void pending_unlink(struct ctl_client *c, struct ctl_pending *p)
+{
+	for (struct ctl_pending **pp = &c->pending; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	ev_timer_stop(c->loop, &p->timer);
+	if (!c->pending && !c->on_event) {
+		ev_io_stop(c->loop, &c->io);
+		c->loop = NULL;
+	}
+}
+
+/* Complete p: unlink first so the callback may start new requests. */
+static void pending_finish(struct ctl_client *c, struct ctl_pending *p)
+{
+	pending_unlink(c, p);
+	p->done(p->a.ret, &p->err, p->a.arg);
+	free(p);
+}
+
+static void pending_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctl_pending *p = w->data;
+	struct ctl_client *c = p->c;
+
+	c->busy++;
+	p->a.ret = set_error(&p->err, ETIMEDOUT, "no answer from %s within %u ms", c->daemon,
+			     c->timeout_ms);
+	pending_finish(c, p);   /* a late answer is skipped: its seq is no longer pending */
+	c->busy--;
+	if (c->close_later)
+		ctl_client_close(c);
+}
+
+/* The connection ended: fail every pending request, then tell the event watcher. */
 static void client_stream_end(struct ctl_client *c, int err)
 {
 	ctl_closed_fn closed = c->on_closed;
 	void *arg = c->arg;
 
-	ctl_client_unwatch(c);
-	if (closed)
-		closed(err, arg);   /* may free c: nothing touches it after this */
+	c->dead = true;
+	while (c->pending && !c->close_later) {
+		struct ctl_pending *p = c->pending;
+
+		p->a.ret = set_error(&p->err, err ? -err : EPIPE, "%s closed the connection",
+				     c->daemon);
+		pending_finish(c, p);
+	}
+	c->on_event = NULL;
+	c->on_closed = NULL;
+	client_detach(c);
+	if (closed && !c->close_later)
+		closed(err, arg);
+}
+
+static void client_message(struct ctl_client *c, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[CTL_A_MAX + 1];
+	struct ctl_pending *p;
+
+	if (ctl_is_event(nlh->nlmsg_type) && nlh->nlmsg_seq == 0) {
+		if (!c->on_event)
+			return;
+		if (ctl_attr_parse(nlh, tb, NULL) < 0) {
+			log_debug("ctl_event_malformed", "socket=%s type=0x%x", c->path,
+				  nlh->nlmsg_type);
+			return;
+		}
+		c->on_event(nlh, tb, c->arg);
+		return;
+	}
+	for (p = c->pending; p && p->a.seq != nlh->nlmsg_seq; p = p->next)
+		;
+	if (!p)
+		return;     /* an ack we did not wait for, or a late answer */
+	answer_message(c, &p->a, nlh, &p->err);
+	if (p->a.done)
+		pending_finish(c, p);
 }
 
 static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct ctl_client *c = w->data;
-	const struct nlattr *tb[CTL_A_MAX + 1];
 	struct iovec iov = { c->buf, sizeof(c->buf) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT);
@@ -1168,47 +1304,87 @@ static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
+	c->busy++;
 	if (n <= 0 || (mh.msg_flags & MSG_TRUNC)) {
 		client_stream_end(c, n == 0 ? 0 : n < 0 ? -errno : -EMSGSIZE);
-		return;
+	} else {
+		for (; mnl_nlmsg_ok(nlh, len) && c->loop && !c->close_later;
+		     nlh = mnl_nlmsg_next(nlh, &len))
+			client_message(c, nlh);
+		if (len > 0 && c->loop && !c->close_later)
+			client_stream_end(c, -EBADMSG);
 	}
-	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-		if (!ctl_is_event(nlh->nlmsg_type))
-			continue;   /* the subscribe ack, or a late answer */
-		if (ctl_attr_parse(nlh, tb, NULL) < 0) {
-			log_debug("ctl_event_malformed", "socket=%s type=0x%x", c->path,
-				  nlh->nlmsg_type);
-			continue;
-		}
-		c->on_event(nlh, tb, c->arg);
-		if (!c->loop)
-			return;     /* on_event unwatched the stream */
-	}
-	if (len > 0)
-		client_stream_end(c, -EBADMSG);
+	c->busy--;
+	if (c->close_later)
+		ctl_client_close(c);
 }
 
 int ctl_client_watch(struct ctl_client *c, struct ev_loop *loop, ctl_event_fn on_event,
 		     ctl_closed_fn on_closed, void *arg)
 {
-	if (!on_event || c->loop)
+	if (!on_event || c->on_event || c->dead || (c->loop && c->loop != loop))
 		return -EINVAL;
-	c->loop = loop;
 	c->on_event = on_event;
 	c->on_closed = on_closed;
 	c->arg = arg;
-	ev_io_init(&c->io, client_io_cb, c->fd, EV_READ);
-	c->io.data = c;
-	ev_io_start(loop, &c->io);
+	client_attach(c, loop);
 	return 0;
 }
 
 void ctl_client_unwatch(struct ctl_client *c)
 {
-	if (!c->loop)
-		return;
-	ev_io_stop(c->loop, &c->io);
-	c->loop = NULL;
 	c->on_event = NULL;
 	c->on_closed = NULL;
+	if (c->loop && !c->pending) {
+		ev_io_stop(c->loop, &c->io);
+		c->loop = NULL;
+	}
+}
+
+static int request_async(struct ctl_client *c, struct ev_loop *loop, uint16_t cmd,
+			 ctl_build_fn build, void *build_arg, ctl_reply_fn reply, ctl_done_fn done,
+			 void *arg, struct ctl_error *err)
+{
+	struct ctl_pending *p, **tail;
+	struct ctl_msg m;
+	int ret;
+
+	if (!done || c->dead || (c->loop && c->loop != loop))
+		return set_error(err, c->dead ? EPIPE : EINVAL, "%s connection is %s", c->daemon,
+				 c->dead ? "closed" : "unusable here");
+	ret = client_build(c, cmd, build, build_arg, &m, err);
+	if (ret < 0)
+		return ret;
+	/* Requests are small; a full socket means the daemon is not reading us at all. */
+	if (send(c->fd, m.nlh, m.nlh->nlmsg_len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return set_error(err, errno, "sending to %s: %s", c->daemon, strerror(errno));
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return set_error(err, ENOMEM, "out of memory");
+	p->c = c;
+	p->a = (struct answer){ .cmd = cmd, .seq = c->seq, .reply = reply, .arg = arg };
+	p->done = done;
+	ev_timer_init(&p->timer, pending_timeout_cb, c->timeout_ms / 1000.0, 0.0);
+	p->timer.data = p;
+	for (tail = &c->pending; *tail; tail = &(*tail)->next)
+		;
+	*tail = p;
+	client_attach(c, loop);
+	ev_timer_start(loop, &p->timer);
+	return 0;
+}
+
+int ctl_client_request_async(struct ctl_client *c, struct ev_loop *loop, uint16_t cmd,
+			     ctl_build_fn build, ctl_reply_fn reply, ctl_done_fn done, void *arg,
+			     struct ctl_error *err)
+{
+	return request_async(c, loop, cmd, build, arg, reply, done, arg, err);
+}
+
+int ctl_client_subscribe_async(struct ctl_client *c, struct ev_loop *loop, uint64_t mask,
+			       ctl_done_fn done, void *arg, struct ctl_error *err)
+{
+	/* build runs before this returns, so the mask may live on our stack */
+	return request_async(c, loop, CTL_CMD_SUBSCRIBE, build_subscribe, &mask, NULL, done, arg,
+			     err);
 }

@@ -196,12 +196,34 @@ int ctl_client_request(struct ctl_client *c, uint16_t cmd, ctl_build_fn build,
 int ctl_client_subscribe(struct ctl_client *c, uint64_t mask, struct ctl_error *err);
 
 /*
+ * The same request without blocking, for daemons asking each other (a daemon must not
+ * stall its loop on another one): the request is sent now and done(ret, err, arg) runs
+ * from loop once the answer is complete (ret 0 or negative errno as for
+ * ctl_client_request; err describes a failure), or after the timeout (-ETIMEDOUT), or
+ * when the connection ends (-EPIPE). reply is called per reply message as above.
+ * Several requests may be in flight; they complete in order. Returns 0, or a negative
+ * errno with err filled (then done is never called). Callbacks may start requests and
+ * may close the client (pending requests are then dropped without their callback).
+ * While a client has requests in flight or watches events, ctl_client_request on it
+ * fails with -EBUSY.
+ */
+typedef void (*ctl_done_fn)(int ret, const struct ctl_error *err, void *arg);
+int ctl_client_request_async(struct ctl_client *c, struct ev_loop *loop, uint16_t cmd,
+			     ctl_build_fn build, ctl_reply_fn reply, ctl_done_fn done, void *arg,
+			     struct ctl_error *err);
+
+/* SUBSCRIBE without blocking: two daemons subscribing to each other at start-up with the
+ * blocking call would wait for each other until the timeout. done's arg is arg. */
+int ctl_client_subscribe_async(struct ctl_client *c, struct ev_loop *loop, uint64_t mask,
+			       ctl_done_fn done, void *arg, struct ctl_error *err);
+
+/*
  * Non-blocking event stream on loop: on_event is called for each event message (type
  * in nlh->nlmsg_type, attributes checked); on_closed once when the daemon goes away or
  * the stream breaks (err = 0 for a clean close, else negative errno). After on_closed
- * the client is dead: close it (reconnecting is the caller's business). on_event may
- * call ctl_client_unwatch but must not close the client; on_closed may close it. Use a
- * dedicated client for the stream: do not mix with ctl_client_request.
+ * the client is dead (pending async requests got -EPIPE first): close it; reconnecting
+ * is the caller's business. Callbacks may unwatch or close the client. Events and async
+ * requests may share a client; blocking requests may not (subscribe first, then watch).
  */
 typedef void (*ctl_event_fn)(const struct nlmsghdr *nlh, const struct nlattr *const *tb,
 			     void *arg);

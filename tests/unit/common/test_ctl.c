@@ -564,6 +564,151 @@ static void test_connect_errors(void **state)
 	assert_string_equal(err.msg, want);
 }
 
+struct async_state {
+	struct ev_loop *loop;
+	int order[4];
+	int n, want;
+};
+
+struct async_req {
+	struct async_state *st;
+	struct ctl_client *close_me;    /* closed from the done callback */
+	int id, ret, calls;
+	bool finished;
+	struct dump_state dump;
+	char msg[256];
+};
+
+static int async_status_reply(const struct nlmsghdr *nlh, const struct nlattr *const *tb,
+			      void *arg)
+{
+	return check_status(nlh, tb, &((struct async_req *)arg)->calls);
+}
+
+static int async_dump_reply(const struct nlmsghdr *nlh, const struct nlattr *const *tb,
+			    void *arg)
+{
+	return check_entry(nlh, tb, &((struct async_req *)arg)->dump);
+}
+
+static void async_done(int ret, const struct ctl_error *err, void *arg)
+{
+	struct async_req *r = arg;
+
+	r->ret = ret;
+	r->finished = true;
+	if (ret < 0)
+		snprintf(r->msg, sizeof(r->msg), "%s", err->msg);
+	if (r->st->n < 4)
+		r->st->order[r->st->n] = r->id;
+	r->st->n++;
+	if (r->close_me)
+		ctl_client_close(r->close_me);
+	if (r->st->n >= r->st->want)
+		ev_break(r->st->loop, EVBREAK_ONE);
+}
+
+static void run_until_done(struct async_state *st)
+{
+	while (st->n < st->want) {
+		int before = st->n;
+
+		run_until_break(st->loop);
+		assert_true(st->n > before);
+	}
+}
+
+static void test_async_requests(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_error err = { 0 };
+	struct async_state st = { .loop = f->loop, .want = 3 };
+	struct async_req r[3] = { { .st = &st, .id = 0 }, { .st = &st, .id = 1 },
+				  { .st = &st, .id = 2 } };
+	struct events_seen ev = { .loop = f->loop };
+	struct async_req sub = { .st = &st, .id = 3 };
+	struct ctl_client *c, *admin;
+
+	fork_server(f, NULL);
+	c = ctl_client_connect(f->path, &err);
+	admin = ctl_client_connect(f->path, &err);
+	assert_non_null(c);
+	assert_non_null(admin);
+	/* three in flight at once; they complete in order */
+	assert_int_equal(ctl_client_request_async(c, f->loop, CTL_CMD_STATUS, build_status,
+						  async_status_reply, async_done, &r[0], &err), 0);
+	assert_int_equal(ctl_client_request_async(c, f->loop, CTL_CMD_TUNNEL_LIST, NULL,
+						  async_dump_reply, async_done, &r[1], &err), 0);
+	assert_int_equal(ctl_client_request_async(c, f->loop, CTL_CMD_DISCONNECT, NULL, NULL,
+						  async_done, &r[2], &err), 0);
+	assert_int_equal(ctl_client_request(c, CTL_CMD_VERSION, NULL, NULL, NULL, &err), -EBUSY);
+	run_until_done(&st);
+	assert_int_equal(st.order[0], 0);
+	assert_int_equal(st.order[1], 1);
+	assert_int_equal(st.order[2], 2);
+	assert_int_equal(r[0].ret, 0);
+	assert_int_equal(r[0].calls, 1);
+	assert_int_equal(r[1].ret, 0);
+	assert_int_equal(r[1].dump.next, DUMP_ENTRIES);
+	assert_int_equal(r[2].ret, -ENOENT);
+	assert_string_equal(r[2].msg, "ikd: no session 7 on tunnel 3");
+	/* nothing in flight: the client is detached and blocking calls work again */
+	assert_int_equal(ctl_client_request(c, CTL_CMD_VERSION, NULL, check_version, NULL, &err),
+			 0);
+
+	/* subscribe without blocking, then events on the same client */
+	st.want = 4;
+	assert_int_equal(ctl_client_subscribe_async(c, f->loop, CTL_EVENT_MASK_ALL, async_done,
+						    &sub, &err), 0);
+	run_until_done(&st);
+	assert_int_equal(sub.ret, 0);
+	assert_int_equal(ctl_client_watch(c, f->loop, on_event, on_closed, &ev), 0);
+	assert_int_equal(ctl_client_request(admin, CTL_CMD_RELOAD, NULL, NULL, NULL, &err), 0);
+	run_until_break(f->loop);
+	assert_int_equal(ev.n, 1);
+	assert_int_equal(ev.types[0], CTL_EVT_PEER_PROTECTED_UP);
+	ctl_client_close(c);
+	ctl_client_close(admin);
+}
+
+/* A daemon that accepts nothing: timeouts, then the connection dies with a request in
+ * flight whose callback closes the client (deferred close, checked by ASan). */
+static void test_async_timeout_and_close(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct ctl_error err = { 0 };
+	struct async_state st = { .loop = f->loop, .want = 1 };
+	struct async_req r1 = { .st = &st, .id = 1 }, r2 = { .st = &st, .id = 2 };
+	struct events_seen ev = { .loop = f->loop };
+	struct ctl_client *c;
+	int lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", f->path);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	c = ctl_client_connect(f->path, &err);
+	assert_non_null(c);
+	ctl_client_set_timeout(c, 50);
+	assert_int_equal(ctl_client_request_async(c, f->loop, CTL_CMD_STATUS, build_status, NULL,
+						  async_done, &r1, &err), 0);
+	run_until_done(&st);
+	assert_int_equal(r1.ret, -ETIMEDOUT);
+	assert_string_equal(r1.msg, "no answer from ikd within 50 ms");
+
+	ctl_client_set_timeout(c, 5000);
+	r2.close_me = c;
+	st.want = 2;
+	assert_int_equal(ctl_client_request_async(c, f->loop, CTL_CMD_STATUS, build_status, NULL,
+						  async_done, &r2, &err), 0);
+	assert_int_equal(ctl_client_watch(c, f->loop, on_event, on_closed, &ev), 0);
+	close(lfd);     /* the pending connection is reset */
+	run_until_done(&st);
+	assert_true(r2.ret < 0);
+	assert_int_not_equal(r2.ret, -ETIMEDOUT);
+	assert_int_equal(ev.closed, 0);     /* closed by the done callback first */
+}
+
 /* Run fn in a child that dropped to uid nobody, primary gid 1, supplementary groups
  * supp[0..n_supp); returns fn's result (the child's exit status). */
 static int run_as_nobody(const gid_t *supp, size_t n_supp, int (*fn)(const char *path),
@@ -1061,6 +1206,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_error_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_and_error_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unauthorised_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_timeout_and_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_members_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_flow_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_input, setup, teardown),

@@ -34,6 +34,7 @@
 #include "common/log.h"
 
 #define DUMP_ENTRIES 5000u
+#define FLOW_ENTRIES 50000u
 
 struct fixture {
 	char dir[64];
@@ -853,12 +854,15 @@ static void test_request_flow_control(void **state)
 	assert_int_equal(start_server(f, &opt), 0);
 	fd = raw_connect(f->path);
 	/* one datagram with dump seq 1 and dump seq 2 batched, then a separate dump seq 3 */
+	/* 50,000 entries: ~2.4 MB, more than any socket buffer holds, so output queues */
 	nlh = raw_header(buf, CTL_CMD_TUNNEL_LIST, NLM_F_DUMP, 1);
+	mnl_attr_put_u32(nlh, CTL_A_TUNNEL_COUNT, FLOW_ENTRIES);
 	len = nlh->nlmsg_len;
 	nlh = raw_header((char *)buf + len, CTL_CMD_TUNNEL_LIST, NLM_F_DUMP, 2);
 	len += nlh->nlmsg_len;
 	raw_send(fd, buf, len);
 	nlh = raw_header(buf, CTL_CMD_TUNNEL_LIST, NLM_F_DUMP, 3);
+	mnl_attr_put_u32(nlh, CTL_A_TUNNEL_COUNT, FLOW_ENTRIES);
 	raw_send(fd, buf, nlh->nlmsg_len);
 	for (int i = 0; i < 20; i++)
 		ev_run(f->loop, EVRUN_NOWAIT);
@@ -882,9 +886,9 @@ static void test_request_flow_control(void **state)
 				continue;
 			}
 			/* dumps never interleave: 3 starts after 1 ended */
-			assert_true(seq == 1 || next[1] == DUMP_ENTRIES + 1);
+			assert_true(seq == 1 || next[1] == FLOW_ENTRIES + 1);
 			if (nlh->nlmsg_type == NLMSG_DONE) {
-				assert_int_equal(next[seq], DUMP_ENTRIES);
+				assert_int_equal(next[seq], FLOW_ENTRIES);
 				next[seq]++;
 				done++;
 				continue;

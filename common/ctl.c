@@ -68,6 +68,7 @@ struct ctl_server {
 	struct ev_loop *loop;
 	int fd;
 	ev_io lio;
+	ev_timer accept_retry;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	ino_t ino;
 	char daemon[32];
@@ -325,8 +326,13 @@ static void server_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	int fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			log_warn("ctl_accept_failed", "socket=%s errno=%d", srv->path, errno);
+		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+			return;
+		/* Out of descriptors or memory: the listening socket stays readable, so
+		 * stop watching it for a second instead of spinning on accept(). */
+		log_warn("ctl_accept_failed", "socket=%s errno=%d retry_in_sec=1", srv->path, errno);
+		ev_io_stop(loop, &srv->lio);
+		ev_timer_start(loop, &srv->accept_retry);
 		return;
 	}
 	if (srv->n_conns >= srv->max_clients) {
@@ -541,7 +547,7 @@ static void finish_request(struct ctl_request *req, int ret)
 		conn_send_error(conn, req->nlh, ret, p->errmsg, 0);
 		return;
 	}
-	if (req->dump || p->dumped) {
+	if (p->dumped || (req->dump && !p->replied)) {
 		uint32_t buf[(MNL_NLMSG_HDRLEN + sizeof(int)) / 4];
 		struct ctl_msg done;
 
@@ -800,6 +806,13 @@ static int server_bind(struct ctl_server *srv, const struct ctl_server_options *
 	return 0;
 }
 
+static void accept_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctl_server *srv = w->data;
+
+	ev_io_start(loop, &srv->lio);
+}
+
 int ctl_server_create(struct ev_loop *loop, const struct ctl_server_options *opt,
 		      const struct ctl_command *cmds, size_t n_cmds, void *arg,
 		      struct ctl_server **out)
@@ -837,6 +850,8 @@ int ctl_server_create(struct ev_loop *loop, const struct ctl_server_options *opt
 	ev_io_init(&srv->lio, server_accept_cb, srv->fd, EV_READ);
 	srv->lio.data = srv;
 	ev_io_start(loop, &srv->lio);
+	ev_timer_init(&srv->accept_retry, accept_retry_cb, 1.0, 0.0);
+	srv->accept_retry.data = srv;
 	log_info("ctl_server_listening", "socket=%s gid=%u admin_uid=%u", srv->path,
 		 (unsigned)srv->gid, (unsigned)srv->admin_uid);
 	*out = srv;
@@ -854,6 +869,7 @@ void ctl_server_destroy(struct ctl_server *srv)
 	srv->busy = 0;
 	reap_conns(srv);
 	ev_io_stop(srv->loop, &srv->lio);
+	ev_timer_stop(srv->loop, &srv->accept_retry);
 	close(srv->fd);
 	/* Unlink only our own socket, not one a successor has bound since. */
 	if (stat(srv->path, &st) == 0 && st.st_ino == srv->ino)

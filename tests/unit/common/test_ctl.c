@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -905,6 +906,47 @@ static void test_request_flow_control(void **state)
 	close(fd);
 }
 
+static int log_accept_failed;
+
+static void log_count_accept(enum log_level level, const char *line, void *arg)
+{
+	log_accept_failed += strstr(line, "event=ctl_accept_failed") != NULL;
+}
+
+/* Out of descriptors: the server stops accepting for a second instead of spinning, then
+ * serves the waiting client. */
+static void test_accept_out_of_fds(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t buf[1024];
+	struct nlmsghdr *nlh;
+	struct rlimit old, low;
+	int fd, probe;
+
+	assert_int_equal(start_server(f, NULL), 0);
+	log_accept_failed = 0;
+	log_set_sink(log_count_accept, NULL);
+	fd = raw_connect(f->path);
+	nlh = raw_header(buf, CTL_CMD_STATUS, 0, 1);
+	mnl_attr_put_strz(nlh, CTL_A_CONN_NAME, "x");
+	raw_send(fd, buf, nlh->nlmsg_len);
+	probe = open("/dev/null", O_RDONLY);
+	close(probe);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)probe;   /* the lowest free descriptor is now over the limit */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	for (int i = 0; i < 10; i++)
+		ev_run(f->loop, EVRUN_NOWAIT);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	log_set_sink(log_capture, NULL);
+	assert_int_equal(log_accept_failed, 1);     /* once, not a spin */
+	assert_int_equal(ctl_server_client_count(f->srv), 0);
+	assert_true(raw_recv(f, fd, buf, sizeof(buf)) > 0);    /* served after the retry */
+	assert_int_equal(((struct nlmsghdr *)buf)->nlmsg_type, CTL_CMD_STATUS);
+	close(fd);
+}
+
 static void test_malformed_input(void **state)
 {
 	struct fixture *f = *state;
@@ -1214,6 +1256,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_async_timeout_and_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_members_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_flow_control, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accept_out_of_fds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_subscription, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_subscriber_dropped, setup, teardown),

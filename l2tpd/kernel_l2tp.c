@@ -23,6 +23,8 @@ static struct nlmsghdr *genl_hdr(void *buf, size_t size, uint16_t family, uint8_
 
 	if (size < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*g)))
 		return NULL;
+	/* libmnl 1.0.4 leaves attribute padding as it finds it: send no stale bytes. */
+	memset(buf, 0, size);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = family;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;

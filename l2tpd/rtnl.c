@@ -200,6 +200,8 @@ static struct nlmsghdr *rtnl_hdr(void *buf, size_t size, uint16_t type, uint16_t
 
 	if (size < MNL_NLMSG_HDRLEN + MNL_ALIGN(extra))
 		return NULL;
+	/* libmnl 1.0.4 leaves attribute padding as it finds it: send no stale bytes. */
+	memset(buf, 0, size);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;

@@ -623,7 +623,7 @@ static void handle_datagram(struct ctl_conn *conn, const void *buf, size_t n)
 		conn_send_error(conn, NULL, -EINVAL, why, 0);
 		return;
 	}
-	while (mnl_nlmsg_ok(nlh, len) && !conn->dead) {
+	while (ctl_nlmsg_ok(nlh, len) && !conn->dead) {
 		/* A datagram may batch many requests: past the queue bound the rest are
 		 * refused (small errors), so one datagram cannot pile up many dumps. */
 		if (conn->queued > conn->srv->max_queue)
@@ -1167,7 +1167,7 @@ int ctl_client_request(struct ctl_client *c, uint16_t cmd, ctl_build_fn build,
 
 		if (n < 0)
 			return (int)n;
-		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+		for (; ctl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
 			answer_message(c, &a, nlh, err);
 		if (len > 0)
 			return set_error(err, EBADMSG, "%s sent a datagram with a bad length",
@@ -1324,7 +1324,7 @@ static void client_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (n <= 0 || (mh.msg_flags & MSG_TRUNC)) {
 		client_stream_end(c, n == 0 ? 0 : n < 0 ? -errno : -EMSGSIZE);
 	} else {
-		for (; mnl_nlmsg_ok(nlh, len) && c->loop && !c->close_later;
+		for (; ctl_nlmsg_ok(nlh, len) && c->loop && !c->close_later;
 		     nlh = mnl_nlmsg_next(nlh, &len))
 			client_message(c, nlh);
 		if (len > 0 && c->loop && !c->close_later)

@@ -80,6 +80,17 @@ enum ctl_cmd {
 	CTL_EVT_LAST = 0x9f,
 };
 
+/*
+ * True when nlh is a whole message within len bytes. Use this, not mnl_nlmsg_ok(), on
+ * bytes from a peer: libmnl 1.0.4 compares (int)nlmsg_len <= len, so a length of 2^31 or
+ * more passes its check and the walk jumps outside the buffer.
+ */
+static inline bool ctl_nlmsg_ok(const struct nlmsghdr *nlh, int len)
+{
+	return len >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (uint32_t)len;
+}
+
 /* Subscribe to everything (the default when SUBSCRIBE carries no EVENT_MASK). */
 #define CTL_EVENT_MASK_ALL UINT64_MAX
 static inline bool ctl_is_event(uint16_t type)
@@ -334,7 +345,8 @@ struct ctl_parse_error {
 	uint32_t bad_off;
 };
 
-/* tb must have CTL_A_MAX + 1 entries. Returns 0 or -EINVAL. */
+/* nlh must be a whole message (ctl_nlmsg_ok). tb must have CTL_A_MAX + 1 entries.
+ * Returns 0 or -EINVAL. */
 int ctl_attr_parse(const struct nlmsghdr *nlh, const struct nlattr **tb,
 		   struct ctl_parse_error *perr);
 /* Attributes of a CTL_T_NESTED attribute (tb: CTL_A_MAX + 1 entries). */

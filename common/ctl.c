@@ -49,6 +49,7 @@ struct ctl_conn {
 	ev_io rio, wio;
 	struct ctl_peer peer;
 	bool dead;          /* closed; freed by reap_conns() once nothing uses it */
+	unsigned deferred;  /* deferred requests still pointing at this connection */
 	bool paused;        /* reading stopped: too much output queued */
 	bool subscribed;
 	uint64_t event_mask;
@@ -59,7 +60,7 @@ struct ctl_conn {
 struct ctl_request_priv {
 	struct ctl_conn *conn;
 	struct ctl_msg msg;
-	bool reply_open, replied, entry_open, dumped;
+	bool reply_open, replied, entry_open, dumped, deferred;
 	struct ctl_chunk *dump_chunk;   /* datagram being filled with dump entries */
 	char errmsg[ERRMSG_MAX];
 };
@@ -84,10 +85,21 @@ struct ctl_server {
 	unsigned n_conns, next_id;
 	unsigned busy;      /* > 0 while conns may be referenced up the stack */
 	struct ctl_msg event;
+	struct ctl_deferred *deferreds;     /* answers promised, not yet given */
+	struct ctl_msg dmsg;
 	/* 4-byte aligned buffers: netlink headers and attributes are read in place */
 	uint32_t rbuf[CTL_DGRAM_MAX / 4];
 	uint32_t scratch[CTL_MSG_MAX / 4];
 	uint32_t evbuf[CTL_MSG_MAX / 4];
+	uint32_t dbuf[CTL_MSG_MAX / 4];     /* deferred replies */
+};
+
+/* A request answered later (ctl_request_defer). conn is NULL once the server is gone. */
+struct ctl_deferred {
+	struct ctl_deferred *next, **pprev;
+	struct ctl_conn *conn;
+	struct nlmsghdr hdr;    /* the request's header, echoed in errors */
+	bool reply_open;
 };
 
 /* --- output queue ------------------------------------------------------------------- */
@@ -255,7 +267,7 @@ static void reap_conns(struct ctl_server *srv)
 	while (*pp) {
 		struct ctl_conn *conn = *pp;
 
-		if (conn->dead) {
+		if (conn->dead && !conn->deferred) {
 			*pp = conn->next;
 			free(conn);
 		} else {
@@ -460,6 +472,70 @@ void ctl_request_set_error_msg(struct ctl_request *req, const char *fmt, ...)
 	va_end(ap);
 }
 
+struct ctl_deferred *ctl_request_defer(struct ctl_request *req)
+{
+	struct ctl_server *srv = req->server;
+	struct ctl_deferred *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->conn = req->priv->conn;
+	d->conn->deferred++;
+	d->hdr = *req->nlh;
+	d->next = srv->deferreds;
+	if (d->next)
+		d->next->pprev = &d->next;
+	d->pprev = &srv->deferreds;
+	srv->deferreds = d;
+	req->priv->deferred = true;
+	return d;
+}
+
+struct ctl_msg *ctl_deferred_reply_begin(struct ctl_deferred *d)
+{
+	struct ctl_server *srv = d->conn ? d->conn->srv : NULL;
+	static struct ctl_msg orphan;   /* server gone: a builder that takes nothing */
+
+	if (!srv) {
+		ctl_msg_init(&orphan, NULL, 0, 0, 0, 0);
+		return &orphan;
+	}
+	d->reply_open = true;
+	ctl_msg_init(&srv->dmsg, srv->dbuf, sizeof(srv->dbuf), d->hdr.nlmsg_type, 0,
+		     d->hdr.nlmsg_seq);
+	return &srv->dmsg;
+}
+
+int ctl_deferred_finish(struct ctl_deferred *d, int ret, const char *errmsg)
+{
+	struct ctl_conn *conn = d->conn;
+	struct ctl_server *srv = conn ? conn->srv : NULL;
+	bool alive = conn && !conn->dead;
+
+	if (d->pprev) {
+		*d->pprev = d->next;
+		if (d->next)
+			d->next->pprev = d->pprev;
+	}
+	if (srv) {
+		srv->busy++;
+		if (ret == 0 && d->reply_open && !ctl_msg_ok(&srv->dmsg)) {
+			ret = -EMSGSIZE;
+			errmsg = "reply too large";
+		}
+		if (ret < 0 || !d->reply_open)
+			conn_send_error(conn, &d->hdr, ret, ret < 0 && !errmsg ? strerror(-ret)
+									     : errmsg, 0);
+		else
+			conn_queue(conn, srv->dmsg.nlh, srv->dmsg.nlh->nlmsg_len, false);
+		conn->deferred--;
+		srv->busy--;
+		reap_conns(srv);
+	}
+	free(d);
+	return alive ? 0 : -ENOTCONN;
+}
+
 /* --- dispatch ----------------------------------------------------------------------- */
 
 static int builtin_subscribe(struct ctl_request *req, void *arg)
@@ -534,6 +610,8 @@ static void finish_request(struct ctl_request *req, int ret)
 	struct ctl_request_priv *p = req->priv;
 	struct ctl_conn *conn = p->conn;
 
+	if (ret == 0 && p->deferred)
+		return;     /* answered later through ctl_deferred_finish */
 	if (ret == 0 && p->reply_open)
 		ret = ctl_reply_end(req);
 	if (ret == 0 && p->entry_open)
@@ -864,6 +942,12 @@ void ctl_server_destroy(struct ctl_server *srv)
 
 	if (!srv)
 		return;
+	/* Promised answers can no longer be given: their handles stay valid but inert. */
+	for (struct ctl_deferred *d = srv->deferreds; d; d = d->next) {
+		d->conn->deferred--;
+		d->conn = NULL;
+		d->pprev = NULL;
+	}
 	for (struct ctl_conn *conn = srv->conns; conn; conn = conn->next)
 		conn_kill(conn, "server_shutdown");
 	srv->busy = 0;

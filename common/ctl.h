@@ -142,6 +142,24 @@ int ctl_dump_entry_end(struct ctl_request *req);
 void ctl_request_set_error_msg(struct ctl_request *req, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Answer later (a request that waits for the network: initiate until the SA is up, a
+ * password check through RADIUS...). In the handler: d = ctl_request_defer(req), keep d,
+ * return 0 (NULL means -ENOMEM: return that). Later, from any callback:
+ *     m = ctl_deferred_reply_begin(d); ctl_msg_put_...(m, ...);   (optional)
+ *     ctl_deferred_finish(d, 0 or -errno, "why" or NULL);
+ * which sends the reply (or an ack when no reply was begun, or the error) and frees d.
+ * Other requests of the same client are answered meanwhile (clients match by seq).
+ * Every d must be finished exactly once, even when the client has gone (then nothing
+ * is sent and -ENOTCONN returned) or the server was destroyed. Only one deferred reply
+ * may be under construction at a time (begin..finish, no other begin in between).
+ * Not for dumps.
+ */
+struct ctl_deferred;
+struct ctl_deferred *ctl_request_defer(struct ctl_request *req);
+struct ctl_msg *ctl_deferred_reply_begin(struct ctl_deferred *d);
+int ctl_deferred_finish(struct ctl_deferred *d, int ret, const char *errmsg);
+
 /* --- events ------------------------------------------------------------------------- */
 
 /*

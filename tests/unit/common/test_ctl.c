@@ -141,7 +141,22 @@ static int h_broadcast(struct ctl_request *req, void *arg)
 	return ctl_server_broadcast_event(srv) < 0 ? -EIO : 0;
 }
 
+/* INITIATE: answered later by the test through ctl_deferred_*. */
+static struct ctl_deferred *deferred_initiate[4];
+static int n_deferred;
+
+static int h_initiate(struct ctl_request *req, void *arg)
+{
+	struct ctl_deferred *d = ctl_request_defer(req);
+
+	if (!d)
+		return -ENOMEM;
+	deferred_initiate[n_deferred++ % 4] = d;
+	return 0;
+}
+
 static const struct ctl_command test_cmds[] = {
+	{ CTL_CMD_INITIATE, true, h_initiate },
 	{ CTL_CMD_STATUS, false, h_status },
 	{ CTL_CMD_TUNNEL_LIST, false, h_tunnel_list },
 	{ CTL_CMD_DISCONNECT, true, h_disconnect },
@@ -1169,6 +1184,69 @@ static void test_mutated_requests(void **state)
 	close(fd);
 }
 
+/* A deferred answer: later requests are answered first, the reply carries the deferred
+ * request's seq; error and ack forms; a client gone or a server destroyed before the
+ * answer is safe. */
+static void test_deferred_reply(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t buf[1024];
+	const struct nlattr *tb[CTL_A_MAX + 1];
+	struct nlmsghdr *nlh;
+	int fd, gone;
+
+	n_deferred = 0;
+	assert_int_equal(start_server(f, NULL), 0);
+	fd = raw_connect(f->path);
+	raw_send(fd, raw_header(buf, CTL_CMD_INITIATE, 0, 1), 16);
+	raw_send(fd, raw_header(buf, CTL_CMD_INITIATE, 0, 2), 16);
+	raw_send(fd, raw_header(buf, CTL_CMD_INITIATE, 0, 3), 16);
+	raw_send(fd, raw_header(buf, CTL_CMD_SUBSCRIBE, 0, 4), 16);
+	expect_error(f, fd, 4, 0, NULL);            /* answered first */
+	assert_int_equal(n_deferred, 3);
+	assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+
+	/* seq 2 finishes first, with a reply */
+	ctl_msg_put_u32(ctl_deferred_reply_begin(deferred_initiate[1]), CTL_A_IKE_SA_ID, 5);
+	assert_int_equal(ctl_deferred_finish(deferred_initiate[1], 0, NULL), 0);
+	assert_true(raw_recv(f, fd, buf, sizeof(buf)) > 0);
+	nlh = (struct nlmsghdr *)buf;
+	assert_int_equal(nlh->nlmsg_type, CTL_CMD_INITIATE);
+	assert_int_equal(nlh->nlmsg_seq, 2);
+	assert_int_equal(ctl_attr_parse(nlh, tb, NULL), 0);
+	assert_int_equal(mnl_attr_get_u32(tb[CTL_A_IKE_SA_ID]), 5);
+	/* seq 1: an error with its text; seq 3: a plain ack */
+	assert_int_equal(ctl_deferred_finish(deferred_initiate[0], -ETIMEDOUT,
+					     "peer 192.0.2.7 did not answer"), 0);
+	expect_error(f, fd, 1, -ETIMEDOUT, "peer 192.0.2.7 did not answer");
+	assert_int_equal(ctl_deferred_finish(deferred_initiate[2], 0, NULL), 0);
+	expect_error(f, fd, 3, 0, NULL);
+
+	/* the client leaves before its answer */
+	gone = raw_connect(f->path);
+	raw_send(gone, raw_header(buf, CTL_CMD_INITIATE, 0, 9), 16);
+	for (int i = 0; i < 5; i++)
+		ev_run(f->loop, EVRUN_NOWAIT);
+	assert_int_equal(n_deferred, 4);
+	close(gone);
+	for (int i = 0; i < 5 && ctl_server_client_count(f->srv) == 2; i++)
+		ev_run(f->loop, EVRUN_NOWAIT);
+	assert_int_equal(ctl_server_client_count(f->srv), 1);
+	ctl_msg_put_u32(ctl_deferred_reply_begin(deferred_initiate[3]), CTL_A_IKE_SA_ID, 6);
+	assert_int_equal(ctl_deferred_finish(deferred_initiate[3], 0, NULL), -ENOTCONN);
+
+	/* the server goes away before the answer */
+	raw_send(fd, raw_header(buf, CTL_CMD_INITIATE, 0, 10), 16);
+	for (int i = 0; i < 5 && n_deferred < 5; i++)
+		ev_run(f->loop, EVRUN_NOWAIT);
+	assert_int_equal(n_deferred, 5);
+	ctl_server_destroy(f->srv);
+	f->srv = NULL;
+	ctl_msg_put_u32(ctl_deferred_reply_begin(deferred_initiate[0]), CTL_A_IKE_SA_ID, 7);
+	assert_int_equal(ctl_deferred_finish(deferred_initiate[0], 0, NULL), -ENOTCONN);
+	close(fd);
+}
+
 static void test_ack_and_error_layout(void **state)
 {
 	struct fixture *f = *state;
@@ -1357,6 +1435,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dump_raw_datagrams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_and_error_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unauthorised_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_async_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_async_timeout_and_close, setup, teardown),

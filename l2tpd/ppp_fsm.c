@@ -391,3 +391,71 @@ drop:
 	log_debug("ppp_packet_dropped", "proto=%s code=%u len=%zu", f->proto->name, code, len);
 	return -EBADMSG;
 }
+
+int ppp_opt_next(struct buf_reader *r, struct ppp_opt *o)
+{
+	size_t start = br_offset(r);
+
+	memset(o, 0, sizeof *o);
+	if (!br_ok(r))
+		return -EBADMSG;
+	if (br_left(r) == 0)
+		return 0;
+	if (br_u8(r, &o->type) < 0 || br_u8(r, &o->len) < 0 || o->len < 2 ||
+	    br_sub(r, o->len - 2u, &o->val) < 0)
+		return br_fail(r);
+	o->raw = r->data + start;
+	return 1;
+}
+
+const struct ppp_opt_rule *ppp_opt_rule_find(const struct ppp_opt_rule *rules, size_t n,
+					     uint8_t type)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rules[i].type == type)
+			return &rules[i];
+	return NULL;
+}
+
+int ppp_opts_judge(struct ppp_fsm *f, const struct ppp_opt_rule *rules, size_t nrules,
+		   struct buf_reader *opts, struct buf_writer *reply)
+{
+	uint8_t nakbuf[PPP_MAX_PACKET], rejbuf[PPP_MAX_PACKET];
+	struct buf_writer nak, rej;
+	struct buf_reader all = *opts;
+	struct ppp_opt o;
+	int rc;
+
+	bw_init(&nak, nakbuf, sizeof nakbuf);
+	bw_init(&rej, rejbuf, sizeof rejbuf);
+	while ((rc = ppp_opt_next(opts, &o)) == 1) {
+		const struct ppp_opt_rule *rule = ppp_opt_rule_find(rules, nrules, o.type);
+		int v = PPP_CONF_REJ;
+		size_t naklen = bw_len(&nak);
+
+		if (rule && rule->check && o.len >= rule->min_len && o.len <= rule->max_len)
+			v = rule->check(f, &o, &nak);
+		if (v == PPP_CONF_NAK && f->nak_loops >= f->max_failure) {
+			nak.len = naklen;   /* drop the suggestion: reject instead */
+			v = PPP_CONF_REJ;
+		}
+		if (v == PPP_CONF_REJ)
+			bw_bytes(&rej, o.raw, o.len);
+		if (v != PPP_CONF_ACK)
+			log_debug("ppp_option_refused", "proto=%s option=%s type=%u verdict=%s",
+				  f->proto->name, rule ? rule->name : "unknown", o.type,
+				  v == PPP_CONF_REJ ? "reject" : "nak");
+	}
+	if (rc < 0)
+		return -EBADMSG;
+	if (bw_len(&rej)) {
+		bw_bytes(reply, rejbuf, bw_len(&rej));
+		return PPP_CONF_REJ;
+	}
+	if (bw_len(&nak)) {
+		bw_bytes(reply, nakbuf, bw_len(&nak));
+		return PPP_CONF_NAK;
+	}
+	bw_bytes(reply, all.data + all.off, br_left(&all));
+	return PPP_CONF_ACK;
+}

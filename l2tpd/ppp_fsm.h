@@ -175,6 +175,38 @@ int ppp_fsm_input(struct ppp_fsm *f, const uint8_t *pkt, size_t len);
 /* Send a packet of this protocol with the given code, id and data (LCP echo etc.). */
 void ppp_fsm_send(struct ppp_fsm *f, uint8_t code, uint8_t id, const void *data, size_t len);
 
+/*
+ * Configuration options (RFC 1661 §6): type, length (including these two octets), value.
+ * Protocols describe theirs as a const table of rules; ppp_opts_judge() walks a peer's
+ * Configure-Request against it and writes the reply by the RFC's precedence: any option to
+ * reject -> Configure-Reject of those; else any to nak -> Configure-Nak with suggestions;
+ * else Configure-Ack of the whole list. After max_failure Naks in a row, Naks become
+ * Rejects so that negotiation converges (RFC 1661 §4.6 Max-Failure).
+ */
+struct ppp_opt {
+	uint8_t type;
+	uint8_t len;               /* whole option */
+	const uint8_t *raw;        /* type octet onwards */
+	struct buf_reader val;     /* the value */
+};
+/* Next option: 1, 0 at the end, -EBADMSG if a length is < 2 or runs past the end. */
+int ppp_opt_next(struct buf_reader *r, struct ppp_opt *o);
+
+struct ppp_opt_rule {
+	uint8_t type;
+	const char *name;
+	uint8_t min_len, max_len;  /* whole option; outside: rejected */
+	/* PPP_CONF_ACK (record the value as pending), PPP_CONF_NAK (write the whole
+	 * suggested option into nak) or PPP_CONF_REJ. NULL: always rejected. */
+	int (*check)(struct ppp_fsm *f, struct ppp_opt *o, struct buf_writer *nak);
+};
+/* Returns PPP_CONF_ACK/NAK/REJ with the reply options in reply, or -EBADMSG. */
+int ppp_opts_judge(struct ppp_fsm *f, const struct ppp_opt_rule *rules, size_t nrules,
+		   struct buf_reader *opts, struct buf_writer *reply);
+/* Rule for a type, or NULL. */
+const struct ppp_opt_rule *ppp_opt_rule_find(const struct ppp_opt_rule *rules, size_t n,
+					     uint8_t type);
+
 /* For tests of the transition table: put f in state s without actions. */
 void ppp_fsm_set_state(struct ppp_fsm *f, enum ppp_state s);
 

@@ -60,7 +60,8 @@ struct ctl_conn {
 struct ctl_request_priv {
 	struct ctl_conn *conn;
 	struct ctl_msg msg;
-	bool reply_open, replied, entry_open, dumped, deferred;
+	bool reply_open, replied, entry_open, dumped;
+	struct ctl_deferred *deferred;  /* set by ctl_request_defer */
 	struct ctl_chunk *dump_chunk;   /* datagram being filled with dump entries */
 	char errmsg[ERRMSG_MAX];
 };
@@ -100,6 +101,7 @@ struct ctl_deferred {
 	struct ctl_conn *conn;
 	struct nlmsghdr hdr;    /* the request's header, echoed in errors */
 	bool reply_open;
+	bool answered;          /* the handler failed after deferring: already answered */
 };
 
 /* --- output queue ------------------------------------------------------------------- */
@@ -487,7 +489,7 @@ struct ctl_deferred *ctl_request_defer(struct ctl_request *req)
 		d->next->pprev = &d->next;
 	d->pprev = &srv->deferreds;
 	srv->deferreds = d;
-	req->priv->deferred = true;
+	req->priv->deferred = d;
 	return d;
 }
 
@@ -517,7 +519,10 @@ int ctl_deferred_finish(struct ctl_deferred *d, int ret, const char *errmsg)
 		if (d->next)
 			d->next->pprev = d->pprev;
 	}
-	if (srv) {
+	if (srv && d->answered) {
+		conn->deferred--;
+		reap_conns(srv);
+	} else if (srv) {
 		srv->busy++;
 		if (ret == 0 && d->reply_open && !ctl_msg_ok(&srv->dmsg)) {
 			ret = -EMSGSIZE;
@@ -612,6 +617,8 @@ static void finish_request(struct ctl_request *req, int ret)
 
 	if (ret == 0 && p->deferred)
 		return;     /* answered later through ctl_deferred_finish */
+	if (p->deferred)
+		p->deferred->answered = true;   /* the error below is the answer */
 	if (ret == 0 && p->reply_open)
 		ret = ctl_reply_end(req);
 	if (ret == 0 && p->entry_open)

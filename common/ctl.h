@@ -145,7 +145,9 @@ void ctl_request_set_error_msg(struct ctl_request *req, const char *fmt, ...)
 /*
  * Answer later (a request that waits for the network: initiate until the SA is up, a
  * password check through RADIUS...). In the handler: d = ctl_request_defer(req), keep d,
- * return 0 (NULL means -ENOMEM: return that). Later, from any callback:
+ * return 0 (NULL means -ENOMEM: return that; if the handler returns an error after
+ * deferring, that error is the answer and finishing d later sends nothing).
+ * Later, from any callback:
  *     m = ctl_deferred_reply_begin(d); ctl_msg_put_...(m, ...);   (optional)
  *     ctl_deferred_finish(d, 0 or -errno, "why" or NULL);
  * which sends the reply (or an ack when no reply was begun, or the error) and frees d.
@@ -219,7 +221,8 @@ int ctl_client_subscribe(struct ctl_client *c, uint64_t mask, struct ctl_error *
  * from loop once the answer is complete (ret 0 or negative errno as for
  * ctl_client_request; err describes a failure), or after the timeout (-ETIMEDOUT), or
  * when the connection ends (-EPIPE). reply is called per reply message as above.
- * Several requests may be in flight; they complete in order. Returns 0, or a negative
+ * Several requests may be in flight; each completes when its answer (matched by seq)
+ * arrives, usually in request order. Returns 0, or a negative
  * errno with err filled (then done is never called). Callbacks may start requests and
  * may close the client (pending requests are then dropped without their callback).
  * While a client has requests in flight or watches events, ctl_client_request on it

@@ -155,8 +155,17 @@ static int h_initiate(struct ctl_request *req, void *arg)
 	return 0;
 }
 
+/* DELETE_PEER: defers, then fails anyway: the failure is the only answer. */
+static int h_defer_then_fail(struct ctl_request *req, void *arg)
+{
+	h_initiate(req, arg);
+	ctl_request_set_error_msg(req, "changed my mind");
+	return -EBUSY;
+}
+
 static const struct ctl_command test_cmds[] = {
 	{ CTL_CMD_INITIATE, true, h_initiate },
+	{ CTL_CMD_DELETE_PEER, true, h_defer_then_fail },
 	{ CTL_CMD_STATUS, false, h_status },
 	{ CTL_CMD_TUNNEL_LIST, false, h_tunnel_list },
 	{ CTL_CMD_DISCONNECT, true, h_disconnect },
@@ -1221,6 +1230,16 @@ static void test_deferred_reply(void **state)
 	expect_error(f, fd, 1, -ETIMEDOUT, "peer 192.0.2.7 did not answer");
 	assert_int_equal(ctl_deferred_finish(deferred_initiate[2], 0, NULL), 0);
 	expect_error(f, fd, 3, 0, NULL);
+
+	/* a handler that fails after deferring: one answer only */
+	raw_send(fd, raw_header(buf, CTL_CMD_DELETE_PEER, 0, 5), 16);
+	expect_error(f, fd, 5, -EBUSY, "changed my mind");
+	assert_int_equal(n_deferred, 4);
+	assert_int_equal(ctl_deferred_finish(deferred_initiate[3], 0, NULL), 0);
+	for (int i = 0; i < 5; i++)
+		ev_run(f->loop, EVRUN_NOWAIT);
+	assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	n_deferred = 3;
 
 	/* the client leaves before its answer */
 	gone = raw_connect(f->path);

@@ -326,6 +326,14 @@ static void load_conn(struct loader *ld, const config_setting_t *g, unsigned idx
 	get_str(ld, g, "ca", P("ca"), c->ca, sizeof c->ca);
 	get_str(ld, g, "crl", P("crl"), c->crl, sizeof c->crl);
 
+	char perr[IKE_WHY_MAX];
+	if (ike_p1_list_parse(c->ike, &c->ike_list, perr, sizeof perr) < 0)
+		diag_add(ld, config_setting_get_member(g, "ike") ? config_setting_get_member(g, "ike")
+								 : g, P("ike"), "%s", perr);
+	if (ike_p2_list_parse(c->esp, &c->esp_list, perr, sizeof perr) < 0)
+		diag_add(ld, config_setting_get_member(g, "esp") ? config_setting_get_member(g, "esp")
+								 : g, P("esp"), "%s", perr);
+
 	/* Cross-field checks. */
 	if (c->auth == IKD_AUTH_RSA && (!c->cert[0] || !c->key[0] || !c->ca[0]))
 		diag_add(ld, g, P("auth"), "rsa needs cert, key and ca");
@@ -503,8 +511,10 @@ static int parse_with(const char *file, const char *text, section_fn fn,
 static struct ikd_conf *conf_new(void)
 {
 	struct ikd_conf *conf = calloc(1, sizeof *conf);
-	if (conf)
+	if (conf) {
+		conf->refs = 1;
 		settings_defaults(&conf->set);
+	}
 	return conf;
 }
 
@@ -572,13 +582,19 @@ int ikd_conf_load(const char *path, const char *secrets_override, bool check_sec
 
 void ikd_conf_free(struct ikd_conf *conf)
 {
-	if (!conf)
+	if (!conf || --conf->refs > 0)
 		return;
 	for (size_t i = 0; i < conf->n_psks; i++)
 		secret_free(&conf->psks[i].key);
 	free(conf->psks);
 	free(conf->conns);
 	free(conf);
+}
+
+struct ikd_conf *ikd_conf_ref(struct ikd_conf *conf)
+{
+	conf->refs++;
+	return conf;
 }
 
 const struct ikd_conn *ikd_conf_find_conn(const struct ikd_conf *conf, const char *name)

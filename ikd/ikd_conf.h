@@ -35,6 +35,7 @@
 
 #include "common/secret.h"
 #include "ikd/ikd_id.h"
+#include "ikd/proposal.h"
 
 enum ikd_auth { IKD_AUTH_PSK = 1, IKD_AUTH_RSA = 3 };  /* Phase 1 attribute values */
 enum ikd_ipsec_mode { IKD_MODE_TRANSPORT = 0, IKD_MODE_TUNNEL = 1 };
@@ -53,6 +54,8 @@ struct ikd_conn {
 	struct ikd_id local_id, remote_id;   /* local ANY = our address; remote ANY = accept any */
 	char ike[IKD_PROPOSAL_MAX];          /* Phase 1 proposals or profile name ("" = default) */
 	char esp[IKD_PROPOSAL_MAX];          /* Phase 2 proposals or profile name */
+	struct ike_p1_list ike_list;         /* ike, parsed */
+	struct ike_p2_list esp_list;         /* esp, parsed */
 	uint32_t ike_lifetime;               /* seconds */
 	uint32_t lifetime;                   /* IPsec SA seconds */
 	uint64_t lifetime_kb;                /* IPsec SA kilobytes, 0 = none */
@@ -92,6 +95,7 @@ struct ikd_settings {
 };
 
 struct ikd_conf {
+	unsigned refs;                       /* ikd_conf_ref / ikd_conf_free */
 	char path[IKD_PATH_MAX];
 	struct ikd_settings set;
 	struct ikd_conn *conns;
@@ -121,7 +125,10 @@ int ikd_conf_parse_string(const char *text, struct ikd_conf **out, struct ikd_co
 /* Parse secrets text into conf (appending PSKs). Returns 0 or -EINVAL with diag. */
 int ikd_conf_parse_secrets_string(struct ikd_conf *conf, const char *text,
 				  struct ikd_conf_diag *diag);
+/* Drop a reference; the last one frees (PSKs wiped). A loaded conf has one reference. */
 void ikd_conf_free(struct ikd_conf *conf);
+/* Take a reference (SAs keep the configuration they were negotiated under). */
+struct ikd_conf *ikd_conf_ref(struct ikd_conf *conf);
 
 const struct ikd_conn *ikd_conf_find_conn(const struct ikd_conf *conf, const char *name);
 

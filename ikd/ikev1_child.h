@@ -1,0 +1,34 @@
+/*
+ * IPsec SAs negotiated by Quick Mode: traffic selectors from and to ID payloads and
+ * the connection, RESPONDER-LIFETIME, KEYMAT and installation into the kernel, rekey
+ * and expiry timers, and removal.
+ */
+#ifndef L2SEC_IKD_IKEV1_CHILD_H
+#define L2SEC_IKD_IKEV1_CHILD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ikd/ikev1.h"
+
+/* IDci/IDcr payload for a selector; buf (32 bytes) holds the ID data. */
+void ikev1_ts_to_id(const struct ipsec_ts *ts, struct isakmp_id *id, uint8_t *buf);
+/* Responder: selectors from the peer's IDci/IDcr (or the addresses), checked against
+ * the connection. */
+int ikev1_child_take_ids(struct ikev1_in *in, struct ipsec_sa *c);
+/* Initiator: our selectors from the connection. */
+void ikev1_child_our_ts(const struct ike_sa *sa, struct ipsec_sa *c);
+/* The chosen encapsulation mode must be the connection's (transport/tunnel). */
+int ikev1_child_check_mode(struct ikev1_in *in, struct ipsec_sa *c);
+int ikev1_child_put_responder_lifetime(struct ikev1_out *o, const struct ipsec_sa *c,
+				       uint32_t peer_spi);
+void ikev1_child_take_responder_lifetime(struct ikev1_in *in, struct ipsec_sa *c);
+/* KEYMAT, kernel, link into sa->children, timers, log, event. qm->child is taken. */
+int ikev1_child_install(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in *in);
+/* Take c out of the kernel and the SA (policies too when no other pair shares them),
+ * report IPSEC_DOWN unless superseded, free it. */
+void ikev1_child_delete(struct ike_sa *sa, struct ipsec_sa *c, const char *reason);
+/* Move the IPsec SAs of old to sa (Phase 1 rekey / replacement). */
+void ikev1_child_adopt_all(struct ike_sa *sa, struct ike_sa *old);
+
+#endif

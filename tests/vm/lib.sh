@@ -303,12 +303,15 @@ teardown() {
 		kill -9 "$pid" 2>/dev/null
 	done
 	if [ "$rc" != 0 ]; then
+		local shown=0
 		for f in "$VM_STATE"/*.log "$VM_STATE"/*/charon.log; do
 			[ -s "$f" ] || continue
 			echo "---- last lines of ${f#"$VM_STATE"/} ----" >&2
 			tail -n 12 "$f" >&2
+			shown=1
 		done
-		log "FAIL: ${_vm_failure:-exit status $rc}"
+		# The reason last, where the runner's log tail shows it.
+		[ "$shown" = 0 ] && [ -n "$_vm_failure" ] || log "FAIL: ${_vm_failure:-exit status $rc}"
 	fi
 	for ns in "${_vm_netns[@]}"; do ip netns delete "$ns" 2>/dev/null; done
 	rm -rf "$VM_STATE"

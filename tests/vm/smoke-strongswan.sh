@@ -60,8 +60,8 @@ child_installed() {
 
 charon_swanctl left --initiate --child l2tp --timeout 60 > "$VM_STATE/initiate.log" 2>&1 ||
 	{ cat "$VM_STATE/initiate.log" >&2; fail "swanctl --initiate failed"; }
-wait_for 20 "the CHILD SA installed on the initiator" child_installed left
-wait_for 20 "the CHILD SA installed on the responder" child_installed right
+wait_for 30 "the CHILD SA installed on the initiator" child_installed left
+wait_for 30 "the CHILD SA installed on the responder" child_installed right
 log "IKEv1 Main Mode + Quick Mode done: CHILD SA installed on both sides"
 
 # The SA left->right is the same on both sides (same SPI), as is right->left.
@@ -84,8 +84,8 @@ for ns in left right; do
 	start_bg "udp1701-$ns" "$ns" socat -u UDP4-RECV:1701,reuseaddr OPEN:"$VM_STATE/received-$ns",creat,append
 done
 udp_listening() { ip netns exec "$1" ss -Hlun 'sport = :1701' | grep -q 1701; }
-wait_for 10 "the UDP/1701 listener in left" udp_listening left
-wait_for 10 "the UDP/1701 listener in right" udp_listening right
+wait_for 30 "the UDP/1701 listener in left" udp_listening left
+wait_for 30 "the UDP/1701 listener in right" udp_listening right
 
 count=5
 # send_datagrams NS FROM TO: $count datagrams "smoke FROM->TO N" from FROM:1701 to TO:1701.
@@ -97,9 +97,9 @@ send_datagrams() {
 }
 all_arrived() { [ "$(grep -c "^smoke $2->$3 " "$VM_STATE/received-$1" 2>/dev/null)" = "$count" ]; }
 send_datagrams left "$left" "$right"
-wait_for 10 "$count datagrams left->right to arrive in right" all_arrived right "$left" "$right"
+wait_for 30 "$count datagrams left->right to arrive in right" all_arrived right "$left" "$right"
 send_datagrams right "$right" "$left"
-wait_for 10 "$count datagrams right->left to arrive in left" all_arrived left "$right" "$left"
+wait_for 30 "$count datagrams right->left to arrive in left" all_arrived left "$right" "$left"
 log "datagrams arrived both ways"
 
 # Every datagram must have gone through the ESP SA of its direction, on both sides.

@@ -211,6 +211,9 @@ struct ike_sa *ike_sa_find(struct ike_sa_table *t, const uint8_t *cky_i, const u
 			continue;
 		if (memcmp(s->cky_r, cky_r, 8) == 0)
 			return s;
+		/* The responder's first answer to us: it carries the cookie it just chose. */
+		if (s->initiator && cookie_zero(s->cky_r))
+			return s;
 		/* A retransmitted first message: same initiator cookie, same peer address. */
 		if (cookie_zero(cky_r) && peer && ikd_addr_equal(&s->peer.sa, &peer->sa, false))
 			return s;

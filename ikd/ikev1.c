@@ -146,11 +146,13 @@ void ikev1_delete_sa(struct ike_sa *sa, bool notify_peer, bool remove_children,
 
 void ikev1_xmit_exhausted(struct ike_sa *sa, uint32_t msgid)
 {
-	char why[160];
+	char why[256];
 	if (msgid == 0 || !sa->established) {
-		snprintf(why, sizeof why, "no answer from the peer after %u transmissions in %s "
-			 "(peer down, UDP 500/4500 filtered, or it silently refused our proposal)",
-			 ike_xmit_get_config()->max_tries, ikev1_state_name(sa->state));
+		snprintf(why, sizeof why, "no answer from the peer after %u transmissions in %s %s",
+			 ike_xmit_get_config()->max_tries, ikev1_state_name(sa->state),
+			 sa->state == MM_I3 ? "(it could not decrypt our message 5: the pre-shared "
+					      "keys probably differ)" :
+			 "(peer down, UDP 500/4500 filtered, or it silently refused our proposal)");
 		ikev1_report_failure(sa, "retransmits_exhausted", why);
 		ikev1_delete_sa(sa, false, true, "retransmits exhausted");
 		return;
@@ -292,6 +294,10 @@ static void run_row(struct ikev1_in *in, uint8_t state)
 		return;
 	}
 	int rc = isakmp_check_payloads(in->m, in->row->rules, &in->err);
+	/* During Phase 1 nothing is authenticated yet and a failure deletes the SA: answer
+	 * where the peer speaks from (the NAT-T port after its float) right away. */
+	if (rc == 0 && !sa->established)
+		follow_peer(sa, in->pkt);
 	if (rc == 0)
 		rc = in->row->handler(in);
 	else if (in->encrypted && (state == MM_R2 || state == MM_I3))
@@ -325,6 +331,9 @@ static void phase1_input(struct ikd *d, const struct ike_packet *pkt, struct isa
 	} else if (ike_xmit_duplicate(&sa->xmit, pkt->data, pkt->len)) {
 		d->stats.rx_duplicates++;
 		return;
+	} else if (sa->established) {
+		d->stats.rx_duplicates++;      /* a repeated last message of Phase 1 */
+		return;
 	}
 	struct ikev1_in in = { .d = d, .sa = sa, .pkt = pkt, .m = m };
 	const uint8_t *body = m->body;
@@ -338,8 +347,8 @@ static void phase1_input(struct ikd *d, const struct ike_packet *pkt, struct isa
 	if (isakmp_parse_payloads(m, body, m->body_len, &in.err) < 0) {
 		if (in.encrypted && (sa->state == MM_R2 || sa->state == MM_I3)) {
 			char why[400];
-			snprintf(why, sizeof why, "cannot decrypt Main Mode message %d from the peer "
-				 "(%s): the pre-shared keys differ", sa->state == MM_R2 ? 5 : 6,
+			snprintf(why, sizeof why, "the pre-shared keys differ: Main Mode message %d "
+				 "from the peer does not decrypt (%s)", sa->state == MM_R2 ? 5 : 6,
 				 in.err.reason);
 			ikev1_report_failure(sa, "psk_mismatch", why);
 			ikev1_delete_sa(sa, false, false, "psk mismatch");

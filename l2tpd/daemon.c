@@ -1,0 +1,408 @@
+/*
+ * The l2tpd process: start-up, tables, address pools, protected peers, shutdown.
+ * See daemon.h.
+ */
+#include "l2tpd/daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/secret.h"
+#include "l2tpd/kernel_ppp.h"
+#include "l2tpd/kernel_probe.h"
+#include "l2tpd/l2tpd_ctl.h"
+#include "l2tpd/ppp_session.h"
+#include "l2tpd/session.h"
+#include "l2tpd/tunnel.h"
+#include "l2tpd/udp_sock.h"
+
+uint64_t l2tpd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+const char *l2tpd_fmt_sa(const struct sockaddr_storage *ss, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &s->sin_addr, a, sizeof a);
+		snprintf(buf, size, "%s:%u", a, ntohs(s->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof a);
+		snprintf(buf, size, "[%s]:%u", a, ntohs(s->sin6_port));
+	} else {
+		snprintf(buf, size, "?");
+	}
+	return buf;
+}
+
+bool l2tpd_sa_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+	}
+	return false;
+}
+
+uint32_t l2tpd_sa_hash(const struct sockaddr_storage *ss)
+{
+	const uint8_t *p;
+	size_t n;
+	uint16_t port;
+	uint32_t h = 2166136261u;
+
+	if (ss->ss_family == AF_INET6) {
+		p = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
+		n = 16;
+		port = ((const struct sockaddr_in6 *)ss)->sin6_port;
+	} else {
+		p = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+		n = 4;
+		port = ((const struct sockaddr_in *)ss)->sin_port;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	h = (h ^ (port & 0xff)) * 16777619u;
+	h = (h ^ (port >> 8)) * 16777619u;
+	return h;
+}
+
+/* ---- protected peers (ikd hook) -------------------------------------------------------- */
+
+int l2tpd_peer_protected_set(struct l2tpd *d, const struct sockaddr_storage *peer, bool up)
+{
+	struct protected_peer **pp = &d->protected_hash[l2tpd_sa_hash(peer) % L2TPD_PEER_BUCKETS];
+
+	for (; *pp; pp = &(*pp)->next)
+		if (l2tpd_sa_equal(&(*pp)->addr, peer))
+			break;
+	if (up && !*pp) {
+		struct protected_peer *p = calloc(1, sizeof *p);
+
+		if (!p)
+			return -ENOMEM;
+		p->addr = *peer;
+		*pp = p;
+	} else if (!up && *pp) {
+		struct protected_peer *p = *pp;
+
+		*pp = p->next;
+		free(p);
+	}
+	return 0;
+}
+
+bool l2tpd_peer_is_protected(const struct l2tpd *d, const struct sockaddr_storage *peer)
+{
+	const struct protected_peer *p =
+		d->protected_hash[l2tpd_sa_hash(peer) % L2TPD_PEER_BUCKETS];
+
+	for (; p; p = p->next)
+		if (l2tpd_sa_equal(&p->addr, peer))
+			return true;
+	return false;
+}
+
+/* ---- address pools ------------------------------------------------------------------ */
+
+#define BIT_GET(m, i) (((m)[(i) >> 3] >> ((i) & 7)) & 1)
+#define BIT_SET(m, i) ((m)[(i) >> 3] |= (uint8_t)(1u << ((i) & 7)))
+#define BIT_CLR(m, i) ((m)[(i) >> 3] &= (uint8_t)~(1u << ((i) & 7)))
+
+static struct addr_pool *pool_of(struct l2tpd *d, uint32_t a, uint32_t *idx)
+{
+	for (unsigned i = 0; i < d->conf->n_pools; i++) {
+		struct addr_pool *p = &d->pools[i];
+
+		if (a >= p->first && a - p->first < p->size) {
+			*idx = a - p->first;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static int pools_init(struct l2tpd *d)
+{
+	const struct l2tpd_conf *c = d->conf;
+
+	d->pools = calloc(c->n_pools ? c->n_pools : 1, sizeof *d->pools);
+	if (!d->pools)
+		return -ENOMEM;
+	for (unsigned i = 0; i < c->n_pools; i++) {
+		struct addr_pool *p = &d->pools[i];
+		uint64_t size = (uint64_t)ntohl(c->pools[i].end.s_addr) -
+				ntohl(c->pools[i].start.s_addr) + 1;
+
+		if (size > (1u << 24))
+			size = 1u << 24;
+		p->first = ntohl(c->pools[i].start.s_addr);
+		p->size = (uint32_t)size;
+		p->used = calloc(1, (p->size + 7) / 8);
+		p->dedicated = calloc(1, (p->size + 7) / 8);
+		if (!p->used || !p->dedicated)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < c->n_users; i++) {
+		uint32_t idx;
+		struct addr_pool *p;
+
+		if (c->users[i].has_ip && (p = pool_of(d, ntohl(c->users[i].ip.s_addr), &idx))) {
+			BIT_SET(p->dedicated, idx);
+			BIT_SET(p->used, idx);
+			p->n_used++;
+		}
+	}
+	return 0;
+}
+
+static void pools_free(struct l2tpd *d)
+{
+	if (!d->pools)
+		return;
+	for (unsigned i = 0; i < d->conf->n_pools; i++) {
+		free(d->pools[i].used);
+		free(d->pools[i].dedicated);
+	}
+	free(d->pools);
+	d->pools = NULL;
+}
+
+int l2tpd_addr_alloc(struct l2tpd *d, struct in_addr *out)
+{
+	for (unsigned i = 0; i < d->conf->n_pools; i++) {
+		struct addr_pool *p = &d->pools[i];
+
+		if (p->n_used >= p->size)
+			continue;
+		for (uint32_t n = 0; n < p->size; n++) {
+			uint32_t idx = (p->cursor + n) % p->size;
+
+			if (!BIT_GET(p->used, idx)) {
+				BIT_SET(p->used, idx);
+				p->n_used++;
+				p->cursor = (idx + 1) % p->size;
+				out->s_addr = htonl(p->first + idx);
+				return 0;
+			}
+		}
+	}
+	return -EADDRNOTAVAIL;
+}
+
+int l2tpd_addr_claim(struct l2tpd *d, struct in_addr a)
+{
+	uint32_t idx;
+	struct addr_pool *p = pool_of(d, ntohl(a.s_addr), &idx);
+
+	if (!p || BIT_GET(p->dedicated, idx))
+		return 0;
+	if (BIT_GET(p->used, idx))
+		return -EADDRINUSE;
+	BIT_SET(p->used, idx);
+	p->n_used++;
+	return 0;
+}
+
+void l2tpd_addr_release(struct l2tpd *d, struct in_addr a)
+{
+	uint32_t idx;
+	struct addr_pool *p = pool_of(d, ntohl(a.s_addr), &idx);
+
+	if (p && !BIT_GET(p->dedicated, idx) && BIT_GET(p->used, idx)) {
+		BIT_CLR(p->used, idx);
+		p->n_used--;
+	}
+}
+
+/* ---- start-up ------------------------------------------------------------------------ */
+
+static int check_kernel(void)
+{
+	struct kprobe_report rep;
+	char why[512];
+
+	kprobe_run(&rep);
+	kprobe_log(&rep);
+	if (kprobe_ok(&rep))
+		return 0;
+	kprobe_explain(&rep, why, sizeof why);
+	fprintf(stderr, "l2tpd: the kernel cannot carry L2TP/PPP: %s\n", why);
+	return -EPROTONOSUPPORT;
+}
+
+/* Remove tunnels and ppp interfaces a previous l2tpd left behind (crash, kill -9). */
+static void sweep_stale(struct l2tpd *d)
+{
+	struct knl_ip local;
+	struct kl2tp_owner o = { 0 };
+	unsigned tunnels = 0, links = 0;
+	const struct sockaddr_storage *ls = &d->conf->listen;
+
+	if (ls->ss_family == AF_INET) {
+		o.local_port = ntohs(((const struct sockaddr_in *)ls)->sin_port);
+		local.family = AF_INET;
+		local.v4 = ((const struct sockaddr_in *)ls)->sin_addr;
+		if (local.v4.s_addr != htonl(INADDR_ANY)) {
+			o.local_addrs = &local;
+			o.n_local_addrs = 1;
+		}
+	} else {
+		o.local_port = ntohs(((const struct sockaddr_in6 *)ls)->sin6_port);
+	}
+	kl2tp_sweep(&d->kl2tp, &o, &tunnels);
+	kppp_sweep(&d->rtnl, d->conf->if_prefix, NULL, NULL, &links);
+	if (tunnels || links)
+		log_notice("stale_objects_removed", "tunnels=%u interfaces=%u", tunnels, links);
+}
+
+static void listener_cb(void *arg, int fd, int events)
+{
+	(void)events;
+	tunnel_listener_readable(arg, fd);
+}
+
+static void reap_cb(void *arg)
+{
+	tunnel_reap(arg);
+}
+
+static int open_listener(struct l2tpd *d)
+{
+	struct udp_sock_cfg uc = { .local = (const struct sockaddr *)&d->conf->listen,
+				   .local_len = d->conf->listen_len };
+	char a[64];
+
+	d->listen_fd = udp_sock_open(&uc);
+	if (d->listen_fd < 0) {
+		log_err("listen_failed", "addr=%s err=%d", l2tpd_fmt_sa(&d->conf->listen, a, sizeof a),
+			d->listen_fd);
+		fprintf(stderr, "l2tpd: cannot listen on %s: %s\n", a, strerror(-d->listen_fd));
+		return d->listen_fd;
+	}
+	evloop_io_init(&d->listen_io, &d->ev, d->listen_fd, EVLOOP_READ, listener_cb, d);
+	evloop_io_start(&d->listen_io);
+	log_info("listening", "addr=%s", a);
+	return 0;
+}
+
+static void shutdown_hook(void *arg)
+{
+	struct l2tpd *d = arg;
+
+	d->shutting_down = true;
+	log_notice("shutting_down", "tunnels=%u sessions=%u", d->n_tunnels, d->n_sessions);
+	for (uint32_t id = 1; id < 65536; id++) {
+		struct tunnel *t = d->tunnel_by_id[id];
+
+		if (t) {
+			tunnel_close(t, L2TP_STOPCCN_SHUTTING_DOWN, 0, "l2tpd shutting down");
+			tunnel_destroy(t, "l2tpd shutting down");
+		}
+	}
+	tunnel_reap(d);
+}
+
+int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf)
+{
+	int r;
+
+	memset(d, 0, sizeof *d);
+	d->conf = conf;
+	d->listen_fd = -1;
+	d->started_ms = l2tpd_now_ms();
+	if (tunnel_rules_check() < 0) {
+		log_err("internal_error", "reason=\"tunnel state table inconsistent\"");
+		return -EINVAL;
+	}
+	r = check_kernel();
+	if (r < 0)
+		return r;
+	d->tunnel_by_id = calloc(65536, sizeof *d->tunnel_by_id);
+	d->msg = malloc(sizeof *d->msg);
+	if (!d->tunnel_by_id || !d->msg || pools_init(d) < 0)
+		return -ENOMEM;
+	r = evloop_open(&d->ev);
+	if (r < 0)
+		return r;
+	r = kl2tp_open(&d->kl2tp);
+	if (r == 0)
+		r = rtnl_open(&d->rtnl);
+	if (r < 0) {
+		log_err("netlink_open_failed", "err=%d", r);
+		return r;
+	}
+	sweep_stale(d);
+	ppp_session_setup(d);
+	evloop_timer_init(&d->reap_timer, &d->ev, reap_cb, d);
+	r = open_listener(d);
+	if (r < 0)
+		return r;
+	mkdir(L2SEC_RUNDIR, 0755);
+	r = l2tpd_ctl_start(d);
+	if (r < 0)
+		return r;
+	evloop_add_cleanup(&d->ev, shutdown_hook, d);
+	log_notice("started", "version=%s users=%zu pools=%u tunnel_auth=%s", L2SEC_VERSION,
+		   conf->n_users, conf->n_pools, conf->tunnel_secret.len ? "yes" : "no");
+	return 0;
+}
+
+int l2tpd_run(struct l2tpd *d)
+{
+	return evloop_run(&d->ev);
+}
+
+void l2tpd_stop(struct l2tpd *d)
+{
+	if (!d->shutting_down && d->tunnel_by_id && d->ev.loop)
+		shutdown_hook(d);
+	l2tpd_ctl_stop(d);
+	if (d->listen_fd >= 0) {
+		evloop_io_stop(&d->listen_io);
+		close(d->listen_fd);
+		d->listen_fd = -1;
+	}
+	if (d->ev.loop)
+		evloop_timer_stop(&d->reap_timer);
+	for (unsigned b = 0; b < L2TPD_PEER_BUCKETS; b++)
+		while (d->protected_hash[b]) {
+			struct protected_peer *p = d->protected_hash[b];
+
+			d->protected_hash[b] = p->next;
+			free(p);
+		}
+	rtnl_close(&d->rtnl);
+	kl2tp_close(&d->kl2tp);
+	pools_free(d);
+	free(d->tunnel_by_id);
+	d->tunnel_by_id = NULL;
+	free(d->msg);
+	d->msg = NULL;
+	if (d->ev.loop)
+		evloop_close(&d->ev);
+}

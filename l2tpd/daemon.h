@@ -1,0 +1,115 @@
+/*
+ * The l2tpd process: one struct l2tpd holds the configuration, the kernel handles, the
+ * listening socket, the control socket and the tables of tunnels, sessions, users and
+ * addresses. tunnel.c, session.c, ppp_session.c and l2tpd_ctl.c work on it.
+ *
+ * Tables (all O(1), sized for tens of thousands of sessions):
+ *   tunnel by our tunnel id      direct array of 65536 pointers
+ *   tunnel by peer (addr, port)  chained hash: duplicate SCCRQs, the protected-peer check
+ *   session by (tid, sid)        chained hash; our session ids are unique process-wide
+ *   session by user name         chained hash: duplicate-login policy, disconnect by user
+ *   session by client address    chained hash: an address is never given twice
+ */
+#ifndef L2SEC_L2TPD_DAEMON_H
+#define L2SEC_L2TPD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "common/ctl.h"
+#include "common/evloop.h"
+#include "l2tpd/ctrlmsg.h"
+#include "l2tpd/kernel_l2tp.h"
+#include "l2tpd/l2tpd_conf.h"
+#include "l2tpd/rtnl.h"
+
+struct tunnel;
+struct session;
+
+struct addr_pool {
+	uint32_t first, size, cursor;   /* host order */
+	uint8_t *used, *dedicated;      /* bitmaps of size bits */
+	uint32_t n_used;
+};
+
+#define L2TPD_PEER_BUCKETS 4096u
+#define L2TPD_SESSION_BUCKETS 16384u
+#define L2TPD_USER_BUCKETS 4096u
+#define L2TPD_ADDR_BUCKETS 4096u
+
+/* A peer ikd reported as protected by a transport SA covering UDP/1701. */
+struct protected_peer {
+	struct protected_peer *next;
+	struct sockaddr_storage addr;   /* address and port */
+};
+
+struct l2tpd_stats {
+	uint64_t rx_dropped;            /* malformed or unexpected datagrams */
+	uint64_t tunnels_refused, sessions_refused, auth_failures;
+	uint64_t tunnels_total, sessions_total;
+};
+
+struct l2tpd {
+	struct evloop ev;
+	struct l2tpd_conf *conf;        /* borrowed from main */
+	struct kl2tp kl2tp;
+	struct rtnl rtnl;
+	struct ctl_server *ctl;
+	uint64_t started_ms;            /* monotonic */
+
+	int listen_fd;
+	struct evloop_io listen_io;
+
+	struct tunnel **tunnel_by_id;   /* [65536] */
+	struct tunnel *peer_hash[L2TPD_PEER_BUCKETS];
+	struct session *session_hash[L2TPD_SESSION_BUCKETS];
+	struct session *user_hash[L2TPD_USER_BUCKETS];
+	struct session *addr_hash[L2TPD_ADDR_BUCKETS];
+	struct protected_peer *protected_hash[L2TPD_PEER_BUCKETS];
+	unsigned n_tunnels, n_sessions;
+	uint16_t next_session_id;
+	unsigned next_if_index;
+
+	struct addr_pool *pools;        /* [conf->n_pools] */
+	struct l2tp_msg *msg;           /* parse scratch (large) */
+	struct tunnel *reap;            /* tunnels to free outside their callbacks */
+	struct evloop_timer reap_timer;
+	struct l2tpd_stats stats;
+	bool shutting_down;
+};
+
+/* Monotonic milliseconds (for the reliable layer and ages). */
+uint64_t l2tpd_now_ms(void);
+
+/*
+ * Bring the daemon up with conf: kernel probe, netlink handles, stale-object sweep,
+ * listener, control socket, signals. Errors are logged with what to do; returns 0 or
+ * -errno. d->conf is borrowed and must outlive d.
+ */
+int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf);
+/* Run the loop until SIGINT/SIGTERM; every tunnel is closed on the way out. */
+int l2tpd_run(struct l2tpd *d);
+/* Close everything l2tpd_start() opened (idempotent). */
+void l2tpd_stop(struct l2tpd *d);
+
+/* "192.0.2.1:1701" into buf (at least 64 bytes). Returns buf. */
+const char *l2tpd_fmt_sa(const struct sockaddr_storage *ss, char *buf, size_t size);
+bool l2tpd_sa_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+uint32_t l2tpd_sa_hash(const struct sockaddr_storage *ss);
+
+/*
+ * Client addresses. Pools are bitmaps; dedicated addresses of configured users inside a
+ * pool are never handed out by alloc. alloc: a free pool address (-EADDRNOTAVAIL when
+ * exhausted); claim: take a dedicated address (-EADDRINUSE if a pool lease holds it);
+ * release: give an address back (dedicated ones stay reserved).
+ */
+int l2tpd_addr_alloc(struct l2tpd *d, struct in_addr *out);
+int l2tpd_addr_claim(struct l2tpd *d, struct in_addr a);
+void l2tpd_addr_release(struct l2tpd *d, struct in_addr a);
+
+/* Protected peers (the ikd hook): consulted on SCCRQ when conf->require_protected. */
+int l2tpd_peer_protected_set(struct l2tpd *d, const struct sockaddr_storage *peer, bool up);
+bool l2tpd_peer_is_protected(const struct l2tpd *d, const struct sockaddr_storage *peer);
+
+#endif

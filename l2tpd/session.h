@@ -1,0 +1,99 @@
+/*
+ * L2TP sessions (RFC 2661 §5.4, §6.9-6.12, §7.4): incoming calls on the LNS
+ * (ICRQ -> ICRP -> ICCN), outgoing ones on the LAC (lac.c), CDN from either side; the
+ * kernel objects of each session (genl session, PPPoL2TP socket, PPP channel and unit);
+ * and the per-user/per-address bookkeeping the PPP engine (ppp_session.h) asks for.
+ *
+ * Teardown is one function, session_destroy(), whatever the path: CDN received, CDN
+ * sent, PPP finished, tunnel closed, control command, daemon exit. It removes every
+ * kernel object the session made (closing the unit, channel and PPPoL2TP descriptors and
+ * deleting the genl session) and frees the session.
+ */
+#ifndef L2SEC_L2TPD_SESSION_H
+#define L2SEC_L2TPD_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "common/evloop.h"
+#include "l2tpd/ctrlmsg.h"
+#include "l2tpd/kernel_ppp.h"
+
+struct l2tpd;
+struct tunnel;
+struct ppp_session;
+
+enum session_state {
+	SESSION_WAIT_REPLY = 0,     /* LAC: ICRQ sent */
+	SESSION_WAIT_CONNECT,       /* LNS: ICRP sent, waiting for ICCN */
+	SESSION_PPP_LCP,
+	SESSION_PPP_AUTH,
+	SESSION_PPP_NCP,
+	SESSION_ESTABLISHED,        /* IPCP opened, traffic flows */
+	SESSION_CLOSING,
+	SESSION_STATE_COUNT,
+};
+
+struct session {
+	struct tunnel *t;
+	uint16_t sid, peer_sid;
+	enum session_state state;
+	bool kernel_session;            /* genl session created */
+	bool have_addr;                 /* client_ip is ours (in addr_hash) */
+	bool in_user_hash;
+	bool addr_set;                  /* address and route put on the unit */
+	uint32_t call_serial;
+	struct kppp_session k;
+	struct ppp_session *ppp;        /* NULL until ICCN */
+	char user[256];                 /* authenticated user, "" before */
+	struct in_addr client_ip;
+	uint64_t created_ms, up_ms;     /* monotonic */
+	struct session *tunnel_next;    /* t->sessions */
+	struct session *hash_next;      /* d->session_hash */
+	struct session *user_next;      /* d->user_hash */
+	struct session *addr_next;      /* d->addr_hash */
+};
+
+const char *session_state_name(enum session_state s);
+
+/* Control messages for sessions, in order, from tunnel.c (t is ESTABLISHED). */
+void session_on_icrq(struct tunnel *t, const struct l2tp_msg *m);
+void session_on_icrp(struct tunnel *t, const struct l2tp_msg *m);
+void session_on_iccn(struct tunnel *t, const struct l2tp_msg *m);
+void session_on_cdn(struct tunnel *t, const struct l2tp_msg *m);
+
+struct session *session_lookup(struct l2tpd *d, uint16_t tid, uint16_t sid);
+
+/* A new session in t with a fresh id (LAC side: the caller sends ICRQ). NULL on ENOMEM. */
+struct session *session_new(struct tunnel *t);
+
+/*
+ * End the session: a CDN with result/error/reason to the peer when send_cdn (and the
+ * tunnel is up), the SESSION_DOWN event, kernel objects removed, freed.
+ */
+void session_close(struct session *s, bool send_cdn, uint16_t result, const char *reason);
+
+/* The kernel half of a session: genl session, PPPoL2TP, channel. 0 or -errno (logged). */
+int session_kernel_open(struct session *s, bool lns);
+
+/* PPP outcomes (from ppp_session.c). */
+/* Authentication succeeded for user: apply the duplicate-login policy and pick the
+ * client's address. 0 to go on, or -errno with *why set (the session is then closed). */
+int session_authorized(struct session *s, const char *user, const char **why);
+/* Create the PPP unit (interface), join it to the channel, set its MRU. 0 or -errno. */
+int session_unit_open(struct session *s, uint16_t mru);
+/* IPCP opened: address with the peer route, MTU, NPMODE pass, link up, event. */
+int session_network_up(struct session *s, uint16_t mtu);
+/* Give the client's address back (PPP released it). */
+void session_release_addr(struct session *s);
+void session_set_state(struct session *s, enum session_state st);
+struct session *session_by_addr(struct l2tpd *d, struct in_addr a);
+
+/* Counters of the session's interface (zeroed when there is none). */
+struct rtnl_counters;
+void session_counters(struct session *s, struct rtnl_counters *out);
+
+uint64_t session_age_s(const struct session *s);
+
+#endif

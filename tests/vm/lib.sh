@@ -184,7 +184,7 @@ start_charon() {
 	done
 	for ((i = 0; i < ${#args[@]}; i += 2)); do
 		ns=${args[i]} state=$VM_STATE/charon-${args[i]}
-		wait_for 60 "charon's vici socket in $ns" _alive_and "charon in $ns" "${_vm_charon_pid[$ns]}" \
+		wait_for 120 "charon's vici socket in $ns" _alive_and "charon in $ns" "${_vm_charon_pid[$ns]}" \
 			nsenter -t "${_vm_charon_pid[$ns]}" -m test -S /run/charon.vici
 		charon_swanctl "$ns" --load-all --noprompt > "$state/load.out" 2>&1 ||
 			{ grep -v '^opening directory' "$state/load.out" >&2; fail "swanctl --load-all failed in $ns"; }

@@ -58,10 +58,10 @@ child_installed() {
 		[ "$(ip -n "$1" xfrm state list proto esp | grep -c '^src')" = 2 ]
 }
 
-charon_swanctl left --initiate --child l2tp --timeout 60 > "$VM_STATE/initiate.log" 2>&1 ||
+charon_swanctl left --initiate --child l2tp --timeout 120 > "$VM_STATE/initiate.log" 2>&1 ||
 	{ cat "$VM_STATE/initiate.log" >&2; fail "swanctl --initiate failed"; }
-wait_for 30 "the CHILD SA installed on the initiator" child_installed left
-wait_for 30 "the CHILD SA installed on the responder" child_installed right
+wait_for 60 "the CHILD SA installed on the initiator" child_installed left
+wait_for 60 "the CHILD SA installed on the responder" child_installed right
 log "IKEv1 Main Mode + Quick Mode done: CHILD SA installed on both sides"
 
 # The SA left->right is the same on both sides (same SPI), as is right->left.
@@ -90,10 +90,9 @@ wait_for 30 "the UDP/1701 listener in right" udp_listening right
 count=5
 # send_datagrams NS FROM TO: $count datagrams "smoke FROM->TO N" from FROM:1701 to TO:1701.
 send_datagrams() {
-	local i
-	for i in $(seq "$count"); do
-		echo "smoke $2->$3 $i" | ip netns exec "$1" socat -u - UDP4-SENDTO:"$3":1701,bind="$2":1701,reuseaddr
-	done
+	ip netns exec "$1" bash -c 'for i in $(seq "$1"); do
+		echo "smoke $2->$3 $i" | socat -u - UDP4-SENDTO:"$3":1701,bind="$2":1701,reuseaddr
+	done' sh "$count" "$2" "$3"
 }
 all_arrived() { [ "$(grep -c "^smoke $2->$3 " "$VM_STATE/received-$1" 2>/dev/null)" = "$count" ]; }
 send_datagrams left "$left" "$right"

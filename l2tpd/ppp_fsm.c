@@ -117,6 +117,7 @@ void ppp_fsm_init(struct ppp_fsm *f, const struct ppp_fsm_proto *proto,
 	f->max_configure = 10;
 	f->max_terminate = 2;
 	f->max_failure = 5;
+	f->peer_mru = 1500;
 	f->next_id = 1;
 }
 
@@ -171,9 +172,13 @@ static void send_echo_reply(struct ppp_fsm *f)
 	data[2] = (uint8_t)(magic >> 8);
 	data[3] = (uint8_t)magic;
 	if (f->rx_pkt && f->rx_len > PPP_HDR_LEN + 4) {
+		/* truncated to what the peer can receive (RFC 1661 §5.8) */
+		size_t room = (f->peer_mru < PPP_MAX_PACKET ? f->peer_mru : PPP_MAX_PACKET) -
+			      PPP_HDR_LEN - 4u;
+
 		n = f->rx_len - PPP_HDR_LEN - 4;
-		if (n > sizeof data - 4)
-			n = sizeof data - 4;
+		if (n > room)
+			n = room;
 		memcpy(data + 4, f->rx_pkt + PPP_HDR_LEN + 4, n);
 	}
 	ppp_fsm_send(f, PPP_ECHO_REP, f->rx_id, data, 4 + n);
@@ -203,8 +208,12 @@ static void run_actions(struct ppp_fsm *f, uint16_t a)
 	}
 	if (a & A_STA)
 		ppp_fsm_send(f, PPP_TERM_ACK, f->rx_id, NULL, 0);
-	if (a & A_SCJ)
-		ppp_fsm_send(f, PPP_CODE_REJ, f->next_id++, f->rx_pkt, f->rx_len);
+	if (a & A_SCJ) {   /* the rejected packet, truncated to the peer's MRU (§5.6) */
+		size_t room = (size_t)f->peer_mru - PPP_HDR_LEN;
+
+		ppp_fsm_send(f, PPP_CODE_REJ, f->next_id++, f->rx_pkt,
+			     f->rx_len < room ? f->rx_len : room);
+	}
 	if (a & A_SER)
 		send_echo_reply(f);
 }

@@ -144,6 +144,7 @@ struct ppp_fsm {
 	uint8_t max_configure;         /* 10 */
 	uint8_t max_terminate;         /* 2 */
 	uint8_t max_failure;           /* 5: Naks before an option is rejected instead */
+	uint16_t peer_mru;             /* replies we echo (Echo, Code-Reject) fit in this */
 	uint8_t nak_loops;             /* consecutive Naks we sent */
 	uint8_t next_id;
 	uint8_t cr_id;                 /* Identifier of our outstanding Configure-Request */

@@ -118,6 +118,7 @@ static int lcp_recv_cr(struct ppp_fsm *f, struct buf_reader *opts, struct buf_wr
 	rc = ppp_opts_judge(f, lcp_rules, sizeof lcp_rules / sizeof lcp_rules[0], opts, w);
 	if (rc == PPP_CONF_ACK) {
 		lcp->peer_mru = lcp->pend_mru;
+		f->peer_mru = lcp->pend_mru;
 		lcp->peer_magic = lcp->pend_magic;
 		lcp->peer_pfc = lcp->pend_pfc;
 		lcp->peer_acfc = lcp->pend_acfc;

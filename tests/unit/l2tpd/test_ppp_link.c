@@ -18,7 +18,7 @@
 
 #define ADDR(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
-struct frame { uint16_t proto; uint8_t code, id; uint16_t len; uint8_t data[256]; };
+struct frame { uint16_t proto; uint8_t code, id; uint16_t len; uint8_t data[1600]; };
 
 struct h {
 	struct ppp_link link;
@@ -117,7 +117,7 @@ static void no_more_out(void) { assert_int_equal(H.next, H.nout); }
 
 static int peer(uint16_t proto, uint8_t code, uint8_t id, const void *data, size_t len)
 {
-	uint8_t f[300];
+	uint8_t f[1700];
 
 	f[0] = (uint8_t)(proto >> 8); f[1] = (uint8_t)proto;
 	f[2] = code; f[3] = id;
@@ -248,6 +248,12 @@ static void test_windows_mschapv2(void **state)
 	assert_int_equal((uint32_t)f->data[0] << 24 | (uint32_t)f->data[1] << 16 | (uint32_t)f->data[2] << 8 | f->data[3],
 			 H.link.lcp.our_magic);
 	assert_int_equal(f->data[4], 'x');
+	/* a long one: the reply is cut to the peer's MRU of 1400 (RFC 1661 §5.8) */
+	uint8_t big[1500 - 4];
+	memset(big, 'y', sizeof big);
+	peer(PPP_PROTO_LCP, PPP_ECHO_REQ, 42, big, sizeof big);
+	f = next_out(PPP_PROTO_LCP, PPP_ECHO_REP);
+	assert_int_equal(f->len, 1400);
 
 	/* The client hangs up: Terminate-Request, we ack, network down, finished after zrc */
 	peer(PPP_PROTO_LCP, PPP_TERM_REQ, 41, NULL, 0);

@@ -80,7 +80,7 @@ static void send_verdict(struct ppp_auth *a, uint8_t code, uint8_t id, const cha
 
 static void finish(struct ppp_auth *a, bool ok, const char *reason)
 {
-	char q[LOG_QUOTE_MAX];
+	char q[LOG_QUOTE_MAX], r[LOG_QUOTE_MAX];
 
 	a->finished = true;
 	a->success = ok;
@@ -90,7 +90,7 @@ static void finish(struct ppp_auth *a, bool ok, const char *reason)
 	}
 	log_info(ok ? "ppp_auth_ok" : "ppp_auth_failed", "method=%s user=%s reason=%s",
 		 ppp_auth_method_name(a->method), log_quote(q, sizeof q, a->user),
-		 ok ? "-" : reason);
+		 ok ? "-" : log_quote(r, sizeof r, reason));
 	a->ops->done(a->ctx, ok, a->user, reason);
 }
 

@@ -337,11 +337,15 @@ static void test_pppd_client(void **state)
 }
 
 /* A client set to CHAP only: Naks MS-CHAPv2 with CHAP-MD5; we follow. */
-static void test_chap_md5_after_nak(void **state)
+/*
+ * LCP up with a client set to CHAP only: it Naks our MS-CHAPv2 with CHAP-MD5 and we
+ * follow. Returns the CHAP-MD5 response to our challenge computed with password.
+ */
+static struct frame *lcp_chap_md5_client(const char *password, uint8_t resp[1 + 16 + 5])
 {
 	const uint8_t cr[] = { 5, 6, 1, 2, 3, 4 };
 	const uint8_t nak[] = { 3, 5, 0xc2, 0x23, 0x05 };
-	struct frame *scr, *f;
+	struct frame *scr;
 
 	ppp_link_start(&H.link);
 	scr = next_out(PPP_PROTO_LCP, PPP_CONF_REQ);
@@ -352,10 +356,18 @@ static void test_chap_md5_after_nak(void **state)
 	next_out(PPP_PROTO_LCP, PPP_CONF_ACK);
 	peer_ack(PPP_PROTO_LCP, scr);
 	struct frame *ch = next_out(PPP_PROTO_CHAP, 1);
-	uint8_t resp[1 + 16 + 5];
 	resp[0] = 16;
-	chap_md5_response(ch->id, "clientPass", 10, ch->data + 1, ch->data[0], resp + 1);
+	chap_md5_response(ch->id, password, strlen(password), ch->data + 1, ch->data[0],
+			  resp + 1);
 	memcpy(resp + 17, "alice", 5);
+	return ch;
+}
+
+static void test_chap_md5_after_nak(void **state)
+{
+	uint8_t resp[1 + 16 + 5];
+	struct frame *ch = lcp_chap_md5_client("clientPass", resp), *f;
+
 	/* a response to an older challenge id is ignored */
 	assert_int_equal(peer(PPP_PROTO_CHAP, 2, (uint8_t)(ch->id - 1), resp, sizeof resp),
 			 -EBADMSG);
@@ -367,22 +379,9 @@ static void test_chap_md5_after_nak(void **state)
 
 static void test_wrong_password_closes(void **state)
 {
-	const uint8_t cr[] = { 5, 6, 1, 2, 3, 4 };
-	const uint8_t nak[] = { 3, 5, 0xc2, 0x23, 0x05 };
-	struct frame *scr;
-
-	ppp_link_start(&H.link);
-	scr = next_out(PPP_PROTO_LCP, PPP_CONF_REQ);
-	peer(PPP_PROTO_LCP, PPP_CONF_NAK, scr->id, nak, sizeof nak);
-	scr = next_out(PPP_PROTO_LCP, PPP_CONF_REQ);
-	peer(PPP_PROTO_LCP, PPP_CONF_REQ, 1, cr, sizeof cr);
-	next_out(PPP_PROTO_LCP, PPP_CONF_ACK);
-	peer_ack(PPP_PROTO_LCP, scr);
-	struct frame *ch = next_out(PPP_PROTO_CHAP, 1);
 	uint8_t resp[1 + 16 + 5];
-	resp[0] = 16;
-	chap_md5_response(ch->id, "wrong", 5, ch->data + 1, ch->data[0], resp + 1);
-	memcpy(resp + 17, "alice", 5);
+	struct frame *ch = lcp_chap_md5_client("wrong", resp);
+
 	peer(PPP_PROTO_CHAP, 2, ch->id, resp, sizeof resp);
 	next_out(PPP_PROTO_CHAP, 4);
 	next_out(PPP_PROTO_LCP, PPP_TERM_REQ);

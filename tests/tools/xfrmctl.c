@@ -11,8 +11,10 @@
  *   xfrmctl release DST SPI
  *   xfrmctl flush                                      deletes what l2sec owns
  *   xfrmctl monitor [count=N] [timeout=S]              one event per line
+ *   xfrmctl natt-listen [PORT] [v6]                     hold a UDP_ENCAP socket (4500)
  *   xfrmctl bench PAIRS [alg=ALG] [mode=batch|single]  see tests/bench/README.md
  *   xfrmctl bench-ipbatch PAIRS add|del                 the same work as `ip -batch` input
+ *   xfrmctl -                                          commands from stdin, one per line
  *
  * Keys are derived from the SPI (and keyseed=N), so both ends of a test compute the same
  * key for the same SA without passing secrets around. ALG: gcm8-128, gcm12-192, gcm16-128,
@@ -27,6 +29,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
 
 #include "tests/bench/xfrm-bench.h"
 #include "xfrm/xfrm.h"
@@ -508,6 +512,33 @@ static int del_policy(struct xfrm_handle *h, int argc, char **argv)
 }
 
 
+/* Hold an ESP-in-UDP socket (bypass policies + UDP_ENCAP) until killed, as ikd's port-4500
+ * socket does: without one, the kernel does not decapsulate NAT-T traffic. */
+static int cmd_natt_listen(struct xfrm_handle *h, int argc, char **argv)
+{
+	uint32_t port = 4500;
+	bool v6 = argc > 1 && strcmp(argv[1], "v6") == 0;
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+
+	if (argc > 0 && (!parse_u32(argv[0], &port) || port > 65535))
+		return die("bad port ", argv[0]);
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+	a6.sin6_port = a4.sin_port = htons((uint16_t)port);
+	if (fd < 0 || (v6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6)) :
+			    bind(fd, (struct sockaddr *)&a4, sizeof(a4))) < 0)
+		return die("socket/bind: ", strerror(errno));
+	int rc = xfrm_socket_bypass(fd, v6 ? AF_INET6 : AF_INET);
+	if (rc == 0)
+		rc = xfrm_natt_socket_enable(fd);
+	if (rc < 0)
+		return die("natt socket: ", strerror(-rc));
+	printf("natt=listening port=%u\n", port);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct xfrm_handle *h, int argc, char **argv);
@@ -519,28 +550,50 @@ static const struct {
 	{ "release", cmd_release },
 	{ "flush", cmd_flush },
 	{ "monitor", cmd_monitor },
+	{ "natt-listen", cmd_natt_listen },
 	{ "add-policy", add_policy },
 	{ "del-policy", del_policy },
 	{ "bench", xfrmctl_bench },
 	{ "bench-ipbatch", xfrmctl_bench_ipbatch },
 };
 
+static int run_command(struct xfrm_handle *h, int argc, char **argv)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, argv[0]) == 0)
+			return commands[i].fn(h, argc - 1, argv + 1);
+	return die("unknown command ", argv[0]);
+}
+
+/* "xfrmctl -": one command per line on stdin (words split on blanks), stop at the first
+ * failure. Saves a process start per command in slow VMs. */
+static int run_script(struct xfrm_handle *h)
+{
+	char line[1024];
+	char *words[64];
+	int rc = 0;
+
+	while (rc == 0 && fgets(line, sizeof(line), stdin)) {
+		int n = 0;
+		for (char *save, *w = strtok_r(line, " \t\n", &save); w && n < 64;
+		     w = strtok_r(NULL, " \t\n", &save))
+			words[n++] = w;
+		if (n > 0 && words[0][0] != '#')
+			rc = run_command(h, n, words);
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct xfrm_handle *h;
-	int (*fn)(struct xfrm_handle *, int, char **) = NULL;
 
 	if (argc < 2)
 		return die("usage: xfrmctl COMMAND ARGS... (see the source's header)", "");
-	for (size_t i = 0; !fn && i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(commands[i].name, argv[1]) == 0)
-			fn = commands[i].fn;
-	if (!fn)
-		return die("unknown command ", argv[1]);
 	int rc = xfrm_open(&h);
 	if (rc < 0)
 		return die("cannot open NETLINK_XFRM: ", strerror(-rc));
-	rc = fn(h, argc - 2, argv + 2);
+	rc = strcmp(argv[1], "-") == 0 ? run_script(h) : run_command(h, argc - 1, argv + 1);
 	xfrm_close(h);
 	return rc;
 }

@@ -70,91 +70,14 @@ bool ctl_cmd_is_dump(uint16_t cmd)
 	return ci && ci->kind == CTL_KIND_DUMP;
 }
 
-#define A(num, nm, t) [num] = { .name = nm, .type = t }
-#define S(num, nm, max) [num] = { .name = nm, .type = CTL_T_STRING, .max_len = max }
-
-static const struct ctl_attr_policy attr_policy[CTL_A_MAX + 1] = {
-	S(CTL_A_DAEMON, "daemon", 32),
-	S(CTL_A_VERSION, "version", 64),
-	A(CTL_A_PROTO_VERSION, "proto-version", CTL_T_U32),
-	A(CTL_A_PID, "pid", CTL_T_U32),
-	A(CTL_A_UPTIME_SEC, "uptime-sec", CTL_T_U64),
-	A(CTL_A_LOG_LEVEL, "log-level", CTL_T_U8),
-	A(CTL_A_EVENT_MASK, "event-mask", CTL_T_U64),
-	S(CTL_A_MESSAGE, "message", 4096),
-	S(CTL_A_REASON, "reason", 1024),
-	A(CTL_A_CLIENT_COUNT, "client-count", CTL_T_U32),
-	S(CTL_A_CONN_NAME, "conn-name", 256),
-	A(CTL_A_LOCAL_ADDR, "local-addr", CTL_T_SOCKADDR),
-	A(CTL_A_PEER_ADDR, "peer-addr", CTL_T_SOCKADDR),
-	A(CTL_A_AGE_SEC, "age-sec", CTL_T_U64),
-	A(CTL_A_BYTES_IN, "bytes-in", CTL_T_U64),
-	A(CTL_A_BYTES_OUT, "bytes-out", CTL_T_U64),
-	A(CTL_A_PACKETS_IN, "packets-in", CTL_T_U64),
-	A(CTL_A_PACKETS_OUT, "packets-out", CTL_T_U64),
-	A(CTL_A_ERRNO, "errno", CTL_T_U32),
-
-	A(CTL_A_IKE_SA_COUNT, "ike-sa-count", CTL_T_U32),
-	A(CTL_A_IPSEC_SA_COUNT, "ipsec-sa-count", CTL_T_U32),
-	A(CTL_A_IKE_SA_ID, "ike-sa-id", CTL_T_U32),
-	A(CTL_A_CHILD_SA_ID, "child-sa-id", CTL_T_U32),
-	A(CTL_A_IKE_VERSION, "ike-version", CTL_T_U8),
-	A(CTL_A_IKE_STATE, "ike-state", CTL_T_U8),
-	S(CTL_A_LOCAL_ID, "local-id", 1024),
-	S(CTL_A_PEER_ID, "peer-id", 1024),
-	A(CTL_A_SPI_I, "spi-i", CTL_T_U64),
-	A(CTL_A_SPI_R, "spi-r", CTL_T_U64),
-	A(CTL_A_SPI_IN, "spi-in", CTL_T_U32),
-	A(CTL_A_SPI_OUT, "spi-out", CTL_T_U32),
-	A(CTL_A_ENCAP, "encap", CTL_T_FLAG),
-	A(CTL_A_NAT_LOCAL, "nat-local", CTL_T_FLAG),
-	A(CTL_A_NAT_PEER, "nat-peer", CTL_T_FLAG),
-	A(CTL_A_XFRM_MARK, "xfrm-mark", CTL_T_U32),
-	S(CTL_A_ENC_ALG, "enc-alg", 64),
-	S(CTL_A_INTEG_ALG, "integ-alg", 64),
-	A(CTL_A_DH_GROUP, "dh-group", CTL_T_U16),
-	A(CTL_A_REKEY_IN_SEC, "rekey-in-sec", CTL_T_U64),
-	A(CTL_A_INITIATOR, "initiator", CTL_T_FLAG),
-	A(CTL_A_AUTH_METHOD, "auth-method", CTL_T_U8),
-	A(CTL_A_IPSEC_MODE, "ipsec-mode", CTL_T_U8),
-
-	A(CTL_A_TUNNEL_COUNT, "tunnel-count", CTL_T_U32),
-	A(CTL_A_SESSION_COUNT, "session-count", CTL_T_U32),
-	A(CTL_A_TUNNEL_ID, "tunnel-id", CTL_T_U32),
-	A(CTL_A_PEER_TUNNEL_ID, "peer-tunnel-id", CTL_T_U32),
-	A(CTL_A_SESSION_ID, "session-id", CTL_T_U32),
-	A(CTL_A_PEER_SESSION_ID, "peer-session-id", CTL_T_U32),
-	A(CTL_A_TUNNEL_STATE, "tunnel-state", CTL_T_U8),
-	A(CTL_A_SESSION_STATE, "session-state", CTL_T_U8),
-	S(CTL_A_HOSTNAME, "hostname", 256),
-	S(CTL_A_USER, "user", 256),
-	S(CTL_A_IFNAME, "ifname", 16),
-	A(CTL_A_CLIENT_IP, "client-ip", CTL_T_SOCKADDR),
-
-	A(CTL_A_ENTRY, "entry", CTL_T_NESTED),
-	A(CTL_A_TEST, "test", CTL_T_NESTED),
+const struct ctl_enum_name ctl_log_level_names[] = {
+	{ 0, "err" },
+	{ 1, "warn" },
+	{ 2, "notice" },
+	{ 3, "info" },
+	{ 4, "debug" },
+	{ 0, NULL },
 };
-
-static const struct ctl_attr_policy sockaddr_policy[CTL_SA_A_MAX + 1] = {
-	A(CTL_SA_A_FAMILY, "family", CTL_T_U16),
-	[CTL_SA_A_ADDR] = { .name = "addr", .type = CTL_T_BINARY, .min_len = 4, .max_len = 16 },
-	A(CTL_SA_A_PORT, "port", CTL_T_U16),
-	A(CTL_SA_A_SCOPE_ID, "scope-id", CTL_T_U32),
-};
-
-#undef A
-#undef S
-
-const struct ctl_policy ctl_attr_space = { "ctl", CTL_A_MAX, attr_policy };
-const struct ctl_policy ctl_sockaddr_space = { "sockaddr", CTL_SA_A_MAX, sockaddr_policy };
-
-const char *ctl_attr_name(uint16_t type)
-{
-	if (type <= CTL_A_MAX && attr_policy[type].name)
-		return attr_policy[type].name;
-	return "unknown";
-}
-
 const struct ctl_enum_name ctl_ike_state_names[] = {
 	{ CTL_IKE_CONNECTING, "connecting" },
 	{ CTL_IKE_ESTABLISHED, "established" },
@@ -193,6 +116,98 @@ const struct ctl_enum_name ctl_session_state_names[] = {
 	{ CTL_SESSION_CLOSING, "closing" },
 	{ 0, NULL },
 };
+
+#define A(num, nm, t) [num] = { .name = nm, .type = t }
+#define E(num, nm, table) [num] = { .name = nm, .type = CTL_T_U8, .names = table }
+#define S(num, nm, max) [num] = { .name = nm, .type = CTL_T_STRING, .max_len = max }
+
+static const struct ctl_attr_policy attr_policy[CTL_A_MAX + 1] = {
+	S(CTL_A_DAEMON, "daemon", 32),
+	S(CTL_A_VERSION, "version", 64),
+	A(CTL_A_PROTO_VERSION, "proto-version", CTL_T_U32),
+	A(CTL_A_PID, "pid", CTL_T_U32),
+	A(CTL_A_UPTIME_SEC, "uptime-sec", CTL_T_U64),
+	E(CTL_A_LOG_LEVEL, "log-level", ctl_log_level_names),
+	A(CTL_A_EVENT_MASK, "event-mask", CTL_T_U64),
+	S(CTL_A_MESSAGE, "message", 4096),
+	S(CTL_A_REASON, "reason", 1024),
+	A(CTL_A_CLIENT_COUNT, "client-count", CTL_T_U32),
+	S(CTL_A_CONN_NAME, "conn-name", 256),
+	A(CTL_A_LOCAL_ADDR, "local-addr", CTL_T_SOCKADDR),
+	A(CTL_A_PEER_ADDR, "peer-addr", CTL_T_SOCKADDR),
+	A(CTL_A_AGE_SEC, "age-sec", CTL_T_U64),
+	A(CTL_A_BYTES_IN, "bytes-in", CTL_T_U64),
+	A(CTL_A_BYTES_OUT, "bytes-out", CTL_T_U64),
+	A(CTL_A_PACKETS_IN, "packets-in", CTL_T_U64),
+	A(CTL_A_PACKETS_OUT, "packets-out", CTL_T_U64),
+	A(CTL_A_ERRNO, "errno", CTL_T_U32),
+
+	A(CTL_A_IKE_SA_COUNT, "ike-sa-count", CTL_T_U32),
+	A(CTL_A_IPSEC_SA_COUNT, "ipsec-sa-count", CTL_T_U32),
+	A(CTL_A_IKE_SA_ID, "ike-sa-id", CTL_T_U32),
+	A(CTL_A_CHILD_SA_ID, "child-sa-id", CTL_T_U32),
+	A(CTL_A_IKE_VERSION, "ike-version", CTL_T_U8),
+	E(CTL_A_IKE_STATE, "ike-state", ctl_ike_state_names),
+	S(CTL_A_LOCAL_ID, "local-id", 1024),
+	S(CTL_A_PEER_ID, "peer-id", 1024),
+	A(CTL_A_SPI_I, "spi-i", CTL_T_U64),
+	A(CTL_A_SPI_R, "spi-r", CTL_T_U64),
+	A(CTL_A_SPI_IN, "spi-in", CTL_T_U32),
+	A(CTL_A_SPI_OUT, "spi-out", CTL_T_U32),
+	A(CTL_A_ENCAP, "encap", CTL_T_FLAG),
+	A(CTL_A_NAT_LOCAL, "nat-local", CTL_T_FLAG),
+	A(CTL_A_NAT_PEER, "nat-peer", CTL_T_FLAG),
+	A(CTL_A_XFRM_MARK, "xfrm-mark", CTL_T_U32),
+	S(CTL_A_ENC_ALG, "enc-alg", 64),
+	S(CTL_A_INTEG_ALG, "integ-alg", 64),
+	A(CTL_A_DH_GROUP, "dh-group", CTL_T_U16),
+	A(CTL_A_REKEY_IN_SEC, "rekey-in-sec", CTL_T_U64),
+	A(CTL_A_INITIATOR, "initiator", CTL_T_FLAG),
+	E(CTL_A_AUTH_METHOD, "auth-method", ctl_auth_method_names),
+	E(CTL_A_IPSEC_MODE, "ipsec-mode", ctl_ipsec_mode_names),
+
+	A(CTL_A_TUNNEL_COUNT, "tunnel-count", CTL_T_U32),
+	A(CTL_A_SESSION_COUNT, "session-count", CTL_T_U32),
+	A(CTL_A_TUNNEL_ID, "tunnel-id", CTL_T_U32),
+	A(CTL_A_PEER_TUNNEL_ID, "peer-tunnel-id", CTL_T_U32),
+	A(CTL_A_SESSION_ID, "session-id", CTL_T_U32),
+	A(CTL_A_PEER_SESSION_ID, "peer-session-id", CTL_T_U32),
+	E(CTL_A_TUNNEL_STATE, "tunnel-state", ctl_tunnel_state_names),
+	E(CTL_A_SESSION_STATE, "session-state", ctl_session_state_names),
+	S(CTL_A_HOSTNAME, "hostname", 256),
+	S(CTL_A_USER, "user", 256),
+	S(CTL_A_IFNAME, "ifname", 16),
+	A(CTL_A_CLIENT_IP, "client-ip", CTL_T_SOCKADDR),
+
+	A(CTL_A_ENTRY, "entry", CTL_T_NESTED),
+	A(CTL_A_TEST, "test", CTL_T_NESTED),
+};
+
+static const struct ctl_attr_policy sockaddr_policy[CTL_SA_A_MAX + 1] = {
+	A(CTL_SA_A_FAMILY, "family", CTL_T_U16),
+	[CTL_SA_A_ADDR] = { .name = "addr", .type = CTL_T_BINARY, .min_len = 4, .max_len = 16 },
+	A(CTL_SA_A_PORT, "port", CTL_T_U16),
+	A(CTL_SA_A_SCOPE_ID, "scope-id", CTL_T_U32),
+};
+
+#undef A
+#undef E
+#undef S
+
+const struct ctl_policy ctl_attr_space = { "ctl", CTL_A_MAX, attr_policy };
+const struct ctl_policy ctl_sockaddr_space = { "sockaddr", CTL_SA_A_MAX, sockaddr_policy };
+
+const char *ctl_attr_name(uint16_t type)
+{
+	if (type <= CTL_A_MAX && attr_policy[type].name)
+		return attr_policy[type].name;
+	return "unknown";
+}
+
+const struct ctl_enum_name *ctl_attr_enum(uint16_t type)
+{
+	return type <= CTL_A_MAX ? attr_policy[type].names : NULL;
+}
 
 const char *ctl_enum_name(const struct ctl_enum_name *table, uint32_t value,
 			  const char *fallback)

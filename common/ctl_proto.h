@@ -224,10 +224,13 @@ enum ctl_sockaddr_attr {
 
 struct ctl_policy;
 
+struct ctl_enum_name;
+
 struct ctl_attr_policy {
 	const char *name;          /* "peer-addr"; NULL = unknown number (skipped) */
 	uint8_t type;              /* enum ctl_attr_type */
 	uint16_t min_len, max_len; /* payload bytes: STRING includes the NUL; 0 = type's */
+	const struct ctl_enum_name *names; /* value names of an enum attribute, or NULL */
 };
 
 struct ctl_policy {
@@ -282,12 +285,16 @@ enum ctl_session_state {
 	CTL_SESSION_CLOSING = 6,
 };
 
-/* Tables end with { 0, NULL }. */
+/* Tables end with { 0, NULL }. ctl_log_level_names spells common/log.h's levels. */
+extern const struct ctl_enum_name ctl_log_level_names[];
 extern const struct ctl_enum_name ctl_ike_state_names[];
 extern const struct ctl_enum_name ctl_auth_method_names[];
 extern const struct ctl_enum_name ctl_ipsec_mode_names[];
 extern const struct ctl_enum_name ctl_tunnel_state_names[];
 extern const struct ctl_enum_name ctl_session_state_names[];
+
+/* The value names of attribute type (e.g. ike-state), or NULL if it is no enum. */
+const struct ctl_enum_name *ctl_attr_enum(uint16_t type);
 
 /* The name of value, or fallback when the table has none. */
 const char *ctl_enum_name(const struct ctl_enum_name *table, uint32_t value,

@@ -1415,6 +1415,12 @@ static void test_catalogue(void **state)
 		assert_int_equal(ctl_enum_value(ctl_ike_state_names, "rekeying", &v), 0);
 		assert_int_equal(v, CTL_IKE_REKEYING);
 	}
+	assert_ptr_equal(ctl_attr_enum(CTL_A_TUNNEL_STATE), ctl_tunnel_state_names);
+	assert_null(ctl_attr_enum(CTL_A_TUNNEL_ID));
+	/* log-level names agree with common/log.h */
+	for (int l = LOG_LVL_ERR; l <= LOG_LVL_DEBUG; l++)
+		assert_string_equal(ctl_enum_name(ctl_attr_enum(CTL_A_LOG_LEVEL), (uint32_t)l, "?"),
+				    log_level_name((enum log_level)l));
 	assert_int_equal(ctl_event_bit(CTL_EVT_TUNNEL_ENDED), 1u << 2);
 	assert_int_equal(ctl_event_bit(CTL_CMD_STATUS), 0);
 	/* every command and attribute number is named, and names are unique */

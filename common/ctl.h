@@ -1,6 +1,7 @@
 /*
- * Control-socket transport: an AF_UNIX SOCK_SEQPACKET server on libev for the daemons,
- * and a client (blocking requests, plus a libev event-stream consumer).
+ * Control-socket transport: an AF_UNIX SOCK_SEQPACKET server on libev for the daemons
+ * (handlers answer at once or later: ctl_request_defer), and a client: blocking
+ * requests for vpnctl, asynchronous requests and an event stream on libev for daemons.
  *
  * Messages are the netlink-formatted ones of common/ctl_proto.h. One datagram carries one
  * or more whole messages. The server answers every request (nlmsg_seq echoed) with
@@ -10,7 +11,8 @@
  *     CTL_DGRAM_MAX bytes, then NLMSG_DONE;
  *   - NLMSG_ERROR: error 0 (an ack) when the handler sent nothing, or a negative errno
  *     with an NLMSGERR_ATTR_MSG text (NLM_F_ACK_TLVS | NLM_F_CAPPED, as the kernel does).
- * With NLM_F_ACK in the request an ack also follows a reply. Subscribers additionally get
+ * With NLM_F_ACK in the request an ack also follows a reply. A deferred answer may come
+ * after answers to later requests: clients match by nlmsg_seq. Subscribers additionally get
  * event messages (nlmsg_seq 0, type CTL_EVT_*).
  *
  * Who may do what comes from SO_PEERCRED / SO_PEERGROUPS, read when the client connects:

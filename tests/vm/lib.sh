@@ -15,6 +15,7 @@ _vm_t0=${EPOCHREALTIME/./}
 _vm_pids=()      # processes to kill in teardown
 _vm_netns=()     # namespaces to delete in teardown
 _vm_failure=     # fail's message, repeated at the end of the log by teardown
+_vm_last_err=    # the last command that failed, for a scenario ended by set -e
 declare -A _vm_charon_pid=()
 exec {_vm_log_fd}>&2  # log() writes here, so messages survive a caller's 2>/dev/null
 
@@ -311,10 +312,17 @@ teardown() {
 			shown=1
 		done
 		# The reason last, where the runner's log tail shows it.
-		[ "$shown" = 0 ] && [ -n "$_vm_failure" ] || log "FAIL: ${_vm_failure:-exit status $rc}"
+		if [ "$shown" = 1 ] || [ -z "$_vm_failure" ]; then
+			log "FAIL: ${_vm_failure:-exit status $rc after ${_vm_last_err:-a failed command}}"
+		fi
 	fi
 	for ns in "${_vm_netns[@]}"; do ip netns delete "$ns" 2>/dev/null; done
 	rm -rf "$VM_STATE"
 	exit "$rc"
 }
 trap teardown EXIT
+# Which command ended the scenario under set -e (the failing line of the scenario, or of the
+# call of the function that failed).
+trap '_vm_last_err="line $LINENO: $BASH_COMMAND (status $?)"' ERR
+# The runner's timeout sends SIGTERM: still tear down and show the daemon logs.
+trap 'fail "terminated by SIGTERM (the scenario timed out?)"' TERM

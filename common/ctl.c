@@ -854,8 +854,22 @@ static int remove_stale_socket(const struct sockaddr_un *sun)
 	return ret;
 }
 
+/* bind() with the umask set so the socket is born with its final mode: no chmod on a
+ * path that could meanwhile be something else. */
+static int bind_with_mode(int fd, const struct sockaddr_un *sun, mode_t mode)
+{
+	mode_t old = umask(~mode & 0777);
+	int ret = bind(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	int e = errno;
+
+	umask(old);
+	errno = e;
+	return ret;
+}
+
 static int server_bind(struct ctl_server *srv, const struct ctl_server_options *opt)
 {
+	mode_t mode = opt->mode ? opt->mode : 0660;
 	struct sockaddr_un sun;
 	struct stat st;
 	int ret = fill_sun(&sun, opt->path);
@@ -865,23 +879,22 @@ static int server_bind(struct ctl_server *srv, const struct ctl_server_options *
 	srv->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (srv->fd < 0)
 		return -errno;
-	if (bind(srv->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	if (bind_with_mode(srv->fd, &sun, mode) < 0) {
 		if (errno != EADDRINUSE)
 			return -errno;
 		ret = remove_stale_socket(&sun);
 		if (ret < 0)
 			return ret;
-		if (bind(srv->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		if (bind_with_mode(srv->fd, &sun, mode) < 0)
 			return -errno;
 	}
-	/* No one can connect before listen(), so setting owner and mode here is not racy. */
-	if (chown(sun.sun_path, (uid_t)-1, srv->gid) < 0 && (opt->group || srv->gid != 0)) {
+	/* No one can connect before listen(); lchown never follows a symlink. */
+	if (lchown(sun.sun_path, (uid_t)-1, srv->gid) < 0 && (opt->group || srv->gid != 0)) {
 		ret = -errno;
 		unlink(sun.sun_path);
 		return ret;
 	}
-	if (chmod(sun.sun_path, opt->mode ? opt->mode : 0660) < 0 ||
-	    stat(sun.sun_path, &st) < 0 || listen(srv->fd, LISTEN_BACKLOG) < 0) {
+	if (lstat(sun.sun_path, &st) < 0 || listen(srv->fd, LISTEN_BACKLOG) < 0) {
 		ret = -errno;
 		unlink(sun.sun_path);
 		return ret;

@@ -1395,6 +1395,15 @@ static void test_stale_and_live_socket(void **state)
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	unlink(f->path);
+
+	/* another mode, born with it (umask at bind), whatever the process umask */
+	opt.mode = 0640;
+	umask(0);
+	assert_int_equal(ctl_server_create(f->loop, &opt, test_cmds, 1, NULL, &f->srv), 0);
+	assert_int_equal(umask(022), 0);    /* the process umask was restored */
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0640);
 }
 
 static void test_catalogue(void **state)

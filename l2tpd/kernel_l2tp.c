@@ -471,17 +471,7 @@ static int kl2tp_sweep_collect(const struct kl2tp_tunnel_info *t, void *arg)
 
 	if (!kl2tp_tunnel_is_ours(t, list->owner))
 		return 0;
-	if (list->n == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 64;
-		uint32_t *ids = realloc(list->ids, cap * sizeof(*ids));
-
-		if (!ids)
-			return -ENOMEM;
-		list->ids = ids;
-		list->cap = cap;
-	}
-	list->ids[list->n++] = t->tunnel_id;
-	return 0;
+	return knl_u32_push(&list->ids, &list->n, &list->cap, t->tunnel_id);
 }
 
 int kl2tp_sweep(struct kl2tp *l, const struct kl2tp_owner *o, unsigned int *deleted)

@@ -33,83 +33,36 @@ void kppp_session_init(struct kppp_session *s)
 	s->unit = -1;
 }
 
-/* The v2 and v3 address structs differ in id width and in where the IPv6 address sits,
- * so each variant is filled through its own type. */
-static int pppol2tp_v2_in(const struct kppp_l2tp_addr *a, void *buf, size_t size)
-{
-	struct sockaddr_pppol2tp sa;
+/*
+ * The four connect addresses share their field names but not their layout (id width, and
+ * where the IPv6 address sits), so one macro defines the filler of each variant. The kernel
+ * tells the variants apart by length alone.
+ */
+#define DEFINE_PPPOL2TP_FILL(name, sa_type, sin_type)                                   \
+	static int name(const struct kppp_l2tp_addr *a, void *buf, size_t size)         \
+	{                                                                               \
+		sa_type sa;                                                             \
+                                                                                        \
+		if (size < sizeof(sa) || a->peer_len < sizeof(sin_type))                \
+			return -EINVAL;                                                 \
+		memset(&sa, 0, sizeof(sa));                                             \
+		sa.sa_family = AF_PPPOX;                                                \
+		sa.sa_protocol = PX_PROTO_OL2TP;                                        \
+		sa.pppol2tp.fd = a->tunnel_fd;                                          \
+		memcpy(&sa.pppol2tp.addr, a->peer, sizeof(sin_type));                   \
+		sa.pppol2tp.s_tunnel = a->tunnel_id;                                    \
+		sa.pppol2tp.s_session = a->session_id;                                  \
+		sa.pppol2tp.d_tunnel = a->peer_tunnel_id;                               \
+		sa.pppol2tp.d_session = a->peer_session_id;                             \
+		memcpy(buf, &sa, sizeof(sa));                                           \
+		return (int)sizeof(sa);                                                 \
+	}
 
-	if (size < sizeof(sa) || a->peer_len < sizeof(struct sockaddr_in))
-		return -EINVAL;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_family = AF_PPPOX;
-	sa.sa_protocol = PX_PROTO_OL2TP;
-	sa.pppol2tp.fd = a->tunnel_fd;
-	memcpy(&sa.pppol2tp.addr, a->peer, sizeof(struct sockaddr_in));
-	sa.pppol2tp.s_tunnel = (uint16_t)a->tunnel_id;
-	sa.pppol2tp.s_session = (uint16_t)a->session_id;
-	sa.pppol2tp.d_tunnel = (uint16_t)a->peer_tunnel_id;
-	sa.pppol2tp.d_session = (uint16_t)a->peer_session_id;
-	memcpy(buf, &sa, sizeof(sa));
-	return (int)sizeof(sa);
-}
-
-static int pppol2tp_v2_in6(const struct kppp_l2tp_addr *a, void *buf, size_t size)
-{
-	struct sockaddr_pppol2tpin6 sa;
-
-	if (size < sizeof(sa) || a->peer_len < sizeof(struct sockaddr_in6))
-		return -EINVAL;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_family = AF_PPPOX;
-	sa.sa_protocol = PX_PROTO_OL2TP;
-	sa.pppol2tp.fd = a->tunnel_fd;
-	memcpy(&sa.pppol2tp.addr, a->peer, sizeof(struct sockaddr_in6));
-	sa.pppol2tp.s_tunnel = (uint16_t)a->tunnel_id;
-	sa.pppol2tp.s_session = (uint16_t)a->session_id;
-	sa.pppol2tp.d_tunnel = (uint16_t)a->peer_tunnel_id;
-	sa.pppol2tp.d_session = (uint16_t)a->peer_session_id;
-	memcpy(buf, &sa, sizeof(sa));
-	return (int)sizeof(sa);
-}
-
-static int pppol2tp_v3_in(const struct kppp_l2tp_addr *a, void *buf, size_t size)
-{
-	struct sockaddr_pppol2tpv3 sa;
-
-	if (size < sizeof(sa) || a->peer_len < sizeof(struct sockaddr_in))
-		return -EINVAL;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_family = AF_PPPOX;
-	sa.sa_protocol = PX_PROTO_OL2TP;
-	sa.pppol2tp.fd = a->tunnel_fd;
-	memcpy(&sa.pppol2tp.addr, a->peer, sizeof(struct sockaddr_in));
-	sa.pppol2tp.s_tunnel = a->tunnel_id;
-	sa.pppol2tp.s_session = a->session_id;
-	sa.pppol2tp.d_tunnel = a->peer_tunnel_id;
-	sa.pppol2tp.d_session = a->peer_session_id;
-	memcpy(buf, &sa, sizeof(sa));
-	return (int)sizeof(sa);
-}
-
-static int pppol2tp_v3_in6(const struct kppp_l2tp_addr *a, void *buf, size_t size)
-{
-	struct sockaddr_pppol2tpv3in6 sa;
-
-	if (size < sizeof(sa) || a->peer_len < sizeof(struct sockaddr_in6))
-		return -EINVAL;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_family = AF_PPPOX;
-	sa.sa_protocol = PX_PROTO_OL2TP;
-	sa.pppol2tp.fd = a->tunnel_fd;
-	memcpy(&sa.pppol2tp.addr, a->peer, sizeof(struct sockaddr_in6));
-	sa.pppol2tp.s_tunnel = a->tunnel_id;
-	sa.pppol2tp.s_session = a->session_id;
-	sa.pppol2tp.d_tunnel = a->peer_tunnel_id;
-	sa.pppol2tp.d_session = a->peer_session_id;
-	memcpy(buf, &sa, sizeof(sa));
-	return (int)sizeof(sa);
-}
+/* L2TPv2 ids are checked to fit 16 bits before these are called. */
+DEFINE_PPPOL2TP_FILL(pppol2tp_v2_in, struct sockaddr_pppol2tp, struct sockaddr_in)
+DEFINE_PPPOL2TP_FILL(pppol2tp_v2_in6, struct sockaddr_pppol2tpin6, struct sockaddr_in6)
+DEFINE_PPPOL2TP_FILL(pppol2tp_v3_in, struct sockaddr_pppol2tpv3, struct sockaddr_in)
+DEFINE_PPPOL2TP_FILL(pppol2tp_v3_in6, struct sockaddr_pppol2tpv3in6, struct sockaddr_in6)
 
 int kppp_pppol2tp_sockaddr(const struct kppp_l2tp_addr *a, void *buf, size_t size)
 {
@@ -334,7 +287,7 @@ struct kppp_sweep_ctx {
 	const char *prefix;
 	bool (*keep)(const char *ifname, void *arg);
 	void *keep_arg;
-	int *ifindex;
+	uint32_t *ifindex;
 	size_t n, cap;
 };
 
@@ -346,17 +299,7 @@ static int kppp_sweep_collect(const struct rtnl_link_info *link, void *arg)
 		return 0;
 	if (c->keep && c->keep(link->ifname, c->keep_arg))
 		return 0;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		int *v = realloc(c->ifindex, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		c->ifindex = v;
-		c->cap = cap;
-	}
-	c->ifindex[c->n++] = link->ifindex;
-	return 0;
+	return knl_u32_push(&c->ifindex, &c->n, &c->cap, (uint32_t)link->ifindex);
 }
 
 int kppp_sweep(struct rtnl *r, const char *prefix, bool (*keep)(const char *ifname, void *arg),
@@ -368,7 +311,7 @@ int kppp_sweep(struct rtnl *r, const char *prefix, bool (*keep)(const char *ifna
 	*deleted = 0;
 	err = rtnl_link_dump(r, kppp_sweep_collect, &c);
 	for (size_t i = 0; !err && i < c.n; i++) {
-		int e = rtnl_link_delete(r, c.ifindex[i]);
+		int e = rtnl_link_delete(r, (int)c.ifindex[i]);
 
 		if (!e)
 			(*deleted)++;

@@ -172,6 +172,21 @@ int knl_request(struct knl *k, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	}
 }
 
+int knl_u32_push(uint32_t **items, size_t *n, size_t *cap, uint32_t v)
+{
+	if (*n == *cap) {
+		size_t grown = *cap ? *cap * 2 : 64;
+		uint32_t *p = realloc(*items, grown * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		*items = p;
+		*cap = grown;
+	}
+	(*items)[(*n)++] = v;
+	return 0;
+}
+
 int knl_ip_parse(struct knl_ip *ip, const char *text)
 {
 	memset(ip, 0, sizeof(*ip));

@@ -48,6 +48,10 @@ void knl_close(struct knl *k);
  */
 int knl_request(struct knl *k, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 
+/* Append v to a growing array (the sweeps collect ids during a dump, act after it).
+ * *items is owned by the caller, who frees it. 0 or -ENOMEM. */
+int knl_u32_push(uint32_t **items, size_t *n, size_t *cap, uint32_t v);
+
 /* An IPv4 or IPv6 address. */
 struct knl_ip {
 	uint8_t family;         /* AF_INET or AF_INET6 */

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/if_link.h>
@@ -204,6 +205,21 @@ static void test_parse_link(void **state)
 	assert_int_equal(rtnl_parse_link(nlh, &info), -EBADMSG);
 }
 
+static void test_u32_push(void **state)
+{
+	uint32_t *v = NULL;
+	size_t n = 0, cap = 0;
+
+	(void)state;
+	for (uint32_t i = 0; i < 200; i++)
+		assert_int_equal(knl_u32_push(&v, &n, &cap, i * 3), 0);
+	assert_int_equal(n, 200);
+	assert_true(cap >= 200);
+	for (uint32_t i = 0; i < 200; i++)
+		assert_int_equal(v[i], i * 3);
+	free(v);
+}
+
 static int count_links(const struct rtnl_link_info *link, void *arg)
 {
 	if (strcmp(link->ifname, "lo") == 0)
@@ -247,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_addr_ptp),
 		cmocka_unit_test(test_route),
 		cmocka_unit_test(test_parse_link),
+		cmocka_unit_test(test_u32_push),
 		cmocka_unit_test(test_live),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

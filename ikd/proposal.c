@@ -380,28 +380,28 @@ static int p2_token(const char *tok, void *arg)
 	return rc ? -EINVAL : 0;
 }
 
-int ike_p1_list_parse(const char *s, struct ike_p1_list *out, char *err, size_t err_len)
+/* Reset the list at out (size bytes), then feed each token of s ("" = modern) to fn. */
+static int list_parse(const char *s, void *out, size_t size, int (*fn)(const char *, void *),
+		      char *err, size_t err_len)
 {
 	struct parse_ctx c = { out, err, err_len };
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, size);
 	if (!s || !*s)
 		s = "modern";
-	int rc = for_each_token(s, p1_token, &c);
+	int rc = for_each_token(s, fn, &c);
 	if (rc == -E2BIG)
 		snprintf(err, err_len, "a proposal is longer than 63 characters");
 	return rc ? -EINVAL : 0;
 }
 
+int ike_p1_list_parse(const char *s, struct ike_p1_list *out, char *err, size_t err_len)
+{
+	return list_parse(s, out, sizeof(*out), p1_token, err, err_len);
+}
+
 int ike_p2_list_parse(const char *s, struct ike_p2_list *out, char *err, size_t err_len)
 {
-	struct parse_ctx c = { out, err, err_len };
-	memset(out, 0, sizeof(*out));
-	if (!s || !*s)
-		s = "modern";
-	int rc = for_each_token(s, p2_token, &c);
-	if (rc == -E2BIG)
-		snprintf(err, err_len, "a proposal is longer than 63 characters");
-	return rc ? -EINVAL : 0;
+	return list_parse(s, out, sizeof(*out), p2_token, err, err_len);
 }
 
 /* ---- lifetimes ---- */

@@ -54,6 +54,83 @@ static void text_set(char *buf, size_t size, const char *fmt, ...)
 
 #define LIST_SHOWN 6    /* items of a list named before "... (N in all)" */
 
+/* ---- search and explanation, shared by both phases ---- */
+
+union offer {
+	struct ike_p1_offer p1;
+	struct ike_p2_offer p2;
+};
+
+/* What differs between Phase 1 and Phase 2 for the search and the explanation. */
+struct phase {
+	const void *pol;
+	size_t nours;
+	void (*decode)(const struct isakmp_sa *sa, uint16_t pi, uint16_t ti, union offer *o);
+	const char *(*offer_str)(const union offer *o, char *buf, size_t size);
+	const char *(*unsupported)(const union offer *o);
+	const char *(*ours_str)(const void *pol, size_t k, char *buf, size_t size);
+	/* first difference between offer o and our proposal k, NULL if none */
+	const char *(*diff)(const union offer *o, const void *pol, size_t k, char *buf,
+			    size_t size, int *ndiff);
+};
+
+/* Our proposals in order x the peer's transforms: the first match -> *o (and *k_out). */
+static bool phase_find(const struct isakmp_sa *peer, const struct phase *ph, union offer *o,
+		       size_t *k_out)
+{
+	char d[96];
+	int n;
+	for (size_t k = 0; k < ph->nours; k++)
+		for (uint16_t pi = 0; pi < peer->nprop; pi++) {
+			const struct isakmp_proposal *p = &peer->prop[pi];
+			for (uint16_t ti = 0; ti < p->ntransforms; ti++) {
+				ph->decode(peer, pi, (uint16_t)(p->first_transform + ti), o);
+				if (ph->unsupported(o) || ph->diff(o, ph->pol, k, d, sizeof d, &n))
+					continue;
+				if (k_out)
+					*k_out = k;
+				return true;
+			}
+		}
+	return false;
+}
+
+/* "peer offered ...; ours ...; closest: peer X vs ours Y: first difference". */
+static void phase_explain(const struct isakmp_sa *peer, const struct phase *ph, char *why,
+			  size_t why_len)
+{
+	struct text t = { why, why_len, 0 };
+	char s[64], ours[64], best[256] = "", diff[96];
+	int best_n = 99;
+	union offer o;
+	text_add(&t, "peer offered ");
+	for (uint16_t pi = 0, shown = 0; pi < peer->nprop; pi++) {
+		const struct isakmp_proposal *p = &peer->prop[pi];
+		for (uint16_t ti = 0; ti < p->ntransforms; ti++, shown++) {
+			ph->decode(peer, pi, (uint16_t)(p->first_transform + ti), &o);
+			const char *unsup = ph->unsupported(&o);
+			ph->offer_str(&o, s, sizeof s);
+			if (shown < LIST_SHOWN)
+				text_add(&t, "%s%s%s%s%s", shown ? ", " : "", s, unsup ? " (" : "",
+					 unsup ? unsup : "", unsup ? ")" : "");
+			for (size_t k = 0; k < ph->nours && !unsup; k++) {
+				int n;
+				if (ph->diff(&o, ph->pol, k, diff, sizeof diff, &n) && n < best_n) {
+					best_n = n;
+					snprintf(best, sizeof best, "peer %s vs ours %s: %s", s,
+						 ph->ours_str(ph->pol, k, ours, sizeof ours), diff);
+				}
+			}
+		}
+	}
+	text_add(&t, " (%u in all); ours ", peer->ntrans);
+	for (size_t k = 0; k < ph->nours && k < LIST_SHOWN; k++)
+		text_add(&t, "%s%s", k ? ", " : "", ph->ours_str(ph->pol, k, s, sizeof s));
+	text_add(&t, " (%zu in all)", ph->nours);
+	if (best[0])
+		text_add(&t, "; closest: %s", best);
+}
+
 /* ---- lifetimes in a transform ---- */
 
 /* Life type/duration pairs (RFC 2407 4.5): a duration applies to the type before it. */
@@ -185,80 +262,60 @@ static const char *p1_diff(const struct ike_p1_offer *o, const struct ike_p1_pro
 	return first;
 }
 
-static void p1_explain(const struct isakmp_sa *peer, const struct ike_p1_policy *pol,
-		       char *why, size_t why_len)
+static void p1_decode_any(const struct isakmp_sa *sa, uint16_t pi, uint16_t ti,
+			  union offer *o)
 {
-	struct text t = { why, why_len, 0 };
-	char s[64], best[256] = "", diff[96];
-	int best_n = 99;
-	text_add(&t, "peer offered ");
-	for (uint16_t pi = 0, shown = 0; pi < peer->nprop; pi++) {
-		const struct isakmp_proposal *p = &peer->prop[pi];
-		for (uint16_t ti = 0; ti < p->ntransforms; ti++, shown++) {
-			struct ike_p1_offer o;
-			ike_p1_decode(peer, pi, (uint16_t)(p->first_transform + ti), &o);
-			ike_p1_prop_str(&o.prop, s, sizeof s);
-			if (shown < LIST_SHOWN)
-				text_add(&t, "%s%s%s%s%s", shown ? ", " : "", s,
-					 o.unsupported ? " (" : "", o.unsupported ?: "",
-					 o.unsupported ? ")" : "");
-			for (size_t k = 0; k < pol->ours->n && !o.unsupported; k++) {
-				int n;
-				if (p1_diff(&o, &pol->ours->p[k], pol, diff, sizeof diff, &n) &&
-				    n < best_n) {
-					char ours[48];
-					best_n = n;
-					snprintf(best, sizeof best, "peer %s vs ours %s: %s", s,
-						 ike_p1_prop_str(&pol->ours->p[k], ours, sizeof ours),
-						 diff);
-				}
-			}
-		}
-	}
-	text_add(&t, " (%u in all); ours ", peer->ntrans);
-	for (size_t k = 0; k < pol->ours->n && k < LIST_SHOWN; k++)
-		text_add(&t, "%s%s", k ? ", " : "", ike_p1_prop_str(&pol->ours->p[k], s, sizeof s));
-	text_add(&t, " (%zu in all)", pol->ours->n);
-	if (best[0])
-		text_add(&t, "; closest: %s", best);
+	ike_p1_decode(sa, pi, ti, &o->p1);
+}
+
+static const char *p1_offer_str(const union offer *o, char *buf, size_t size)
+{
+	return ike_p1_prop_str(&o->p1.prop, buf, size);
+}
+
+static const char *p1_unsupported(const union offer *o)
+{
+	return o->p1.unsupported;
+}
+
+static const char *p1_ours_str(const void *pol, size_t k, char *buf, size_t size)
+{
+	return ike_p1_prop_str(&((const struct ike_p1_policy *)pol)->ours->p[k], buf, size);
+}
+
+static const char *p1_diff_any(const union offer *o, const void *pol, size_t k, char *buf,
+			       size_t size, int *ndiff)
+{
+	const struct ike_p1_policy *p = pol;
+	return p1_diff(&o->p1, &p->ours->p[k], p, buf, size, ndiff);
 }
 
 int ike_p1_select(const struct isakmp_sa *peer, const struct ike_p1_policy *pol,
 		  struct ike_p1_choice *out, char *why, size_t why_len)
 {
+	const struct phase ph = { pol, pol->ours->n, p1_decode_any, p1_offer_str,
+				  p1_unsupported, p1_ours_str, p1_diff_any };
+	union offer o;
 	if (peer->nprop == 0 || peer->prop[0].protocol != ISAKMP_PROTO_ISAKMP) {
 		text_set(why, why_len, "not a Phase 1 SA (protocol %u)",
 			 peer->nprop ? peer->prop[0].protocol : 0);
 		return -EBADMSG;
 	}
-	for (size_t k = 0; k < pol->ours->n; k++) {
-		const struct ike_p1_prop *ours = &pol->ours->p[k];
-		for (uint16_t pi = 0; pi < peer->nprop; pi++) {
-			const struct isakmp_proposal *p = &peer->prop[pi];
-			for (uint16_t ti = 0; ti < p->ntransforms; ti++) {
-				struct ike_p1_offer o;
-				char d[96];
-				int n;
-				ike_p1_decode(peer, pi, (uint16_t)(p->first_transform + ti), &o);
-				if (o.unsupported || p1_diff(&o, ours, pol, d, sizeof d, &n))
-					continue;
-				memset(out, 0, sizeof(*out));
-				out->offer = o;
-				out->suite.prf = (enum ike_hash)o.prop.hash;
-				out->suite.hash = (enum ike_hash)o.prop.hash;
-				out->suite.cipher = o.prop.enc == IKE_ENC_3DES ? IKE_CIPHER_3DES_CBC :
-						    o.prop.keylen == 256 ? IKE_CIPHER_AES256_CBC :
-						    o.prop.keylen == 192 ? IKE_CIPHER_AES192_CBC :
-						    IKE_CIPHER_AES128_CBC;
-				out->weak = ike_p1_prop_weak(&o.prop);
-				out->life_reduced = ike_lifetime_clamp(&o.life, &pol->max_life,
-								       IKE_DEFAULT_LIFE, &out->life);
-				return 0;
-			}
-		}
+	if (!phase_find(peer, &ph, &o, NULL)) {
+		phase_explain(peer, &ph, why, why_len);
+		return -ENOENT;
 	}
-	p1_explain(peer, pol, why, why_len);
-	return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	out->offer = o.p1;
+	out->suite.prf = (enum ike_hash)o.p1.prop.hash;
+	out->suite.hash = (enum ike_hash)o.p1.prop.hash;
+	out->suite.cipher = o.p1.prop.enc == IKE_ENC_3DES ? IKE_CIPHER_3DES_CBC :
+			    o.p1.prop.keylen == 256 ? IKE_CIPHER_AES256_CBC :
+			    o.p1.prop.keylen == 192 ? IKE_CIPHER_AES192_CBC : IKE_CIPHER_AES128_CBC;
+	out->weak = ike_p1_prop_weak(&o.p1.prop);
+	out->life_reduced = ike_lifetime_clamp(&o.p1.life, &pol->max_life, IKE_DEFAULT_LIFE,
+					       &out->life);
+	return 0;
 }
 
 /* ---- Phase 2 ---- */
@@ -387,72 +444,54 @@ static const char *p2_diff(const struct ike_p2_offer *o, const struct ike_p2_pro
 	return first;
 }
 
-static void p2_explain(const struct isakmp_sa *peer, const struct ike_p2_policy *pol,
-		       char *why, size_t why_len)
+static void p2_decode_any(const struct isakmp_sa *sa, uint16_t pi, uint16_t ti,
+			  union offer *o)
 {
-	struct text t = { why, why_len, 0 };
-	char s[64], best[256] = "", diff[96];
-	int best_n = 99;
-	text_add(&t, "peer offered ");
-	for (uint16_t pi = 0, shown = 0; pi < peer->nprop; pi++) {
-		const struct isakmp_proposal *p = &peer->prop[pi];
-		for (uint16_t ti = 0; ti < p->ntransforms; ti++, shown++) {
-			struct ike_p2_offer o;
-			ike_p2_decode(peer, pi, (uint16_t)(p->first_transform + ti), &o);
-			ike_p2_prop_str(&o.prop, s, sizeof s);
-			if (shown < LIST_SHOWN)
-				text_add(&t, "%s%s%s%s%s", shown ? ", " : "", s,
-					 o.unsupported ? " (" : "", o.unsupported ?: "",
-					 o.unsupported ? ")" : "");
-			for (size_t k = 0; k < pol->ours->n && !o.unsupported; k++) {
-				int n;
-				if (p2_diff(&o, &pol->ours->p[k], pol, diff, sizeof diff, &n) &&
-				    n < best_n) {
-					char ours[48];
-					best_n = n;
-					snprintf(best, sizeof best, "peer %s vs ours %s: %s", s,
-						 ike_p2_prop_str(&pol->ours->p[k], ours, sizeof ours),
-						 diff);
-				}
-			}
-		}
-	}
-	text_add(&t, " (%u in all); ours ", peer->ntrans);
-	for (size_t k = 0; k < pol->ours->n && k < LIST_SHOWN; k++)
-		text_add(&t, "%s%s", k ? ", " : "", ike_p2_prop_str(&pol->ours->p[k], s, sizeof s));
-	text_add(&t, " (%zu in all)", pol->ours->n);
-	if (best[0])
-		text_add(&t, "; closest: %s", best);
+	ike_p2_decode(sa, pi, ti, &o->p2);
+}
+
+static const char *p2_offer_str(const union offer *o, char *buf, size_t size)
+{
+	return ike_p2_prop_str(&o->p2.prop, buf, size);
+}
+
+static const char *p2_unsupported(const union offer *o)
+{
+	return o->p2.unsupported;
+}
+
+static const char *p2_ours_str(const void *pol, size_t k, char *buf, size_t size)
+{
+	return ike_p2_prop_str(&((const struct ike_p2_policy *)pol)->ours->p[k], buf, size);
+}
+
+static const char *p2_diff_any(const union offer *o, const void *pol, size_t k, char *buf,
+			       size_t size, int *ndiff)
+{
+	const struct ike_p2_policy *p = pol;
+	return p2_diff(&o->p2, &p->ours->p[k], p, buf, size, ndiff);
 }
 
 int ike_p2_select(const struct isakmp_sa *peer, const struct ike_p2_policy *pol,
 		  struct ike_p2_choice *out, char *why, size_t why_len)
 {
+	const struct phase ph = { pol, pol->ours->n, p2_decode_any, p2_offer_str,
+				  p2_unsupported, p2_ours_str, p2_diff_any };
+	union offer o;
+	size_t k;
 	if (peer->nprop == 0) {
 		text_set(why, why_len, "SA without proposals");
 		return -EBADMSG;
 	}
-	for (size_t k = 0; k < pol->ours->n; k++) {
-		const struct ike_p2_prop *ours = &pol->ours->p[k];
-		for (uint16_t pi = 0; pi < peer->nprop; pi++) {
-			const struct isakmp_proposal *p = &peer->prop[pi];
-			for (uint16_t ti = 0; ti < p->ntransforms; ti++) {
-				struct ike_p2_offer o;
-				char d[96];
-				int n;
-				ike_p2_decode(peer, pi, (uint16_t)(p->first_transform + ti), &o);
-				if (o.unsupported || p2_diff(&o, ours, pol, d, sizeof d, &n))
-					continue;
-				memset(out, 0, sizeof(*out));
-				out->offer = o;
-				out->trunc_bits = ours->trunc_bits;
-				out->weak = ike_p2_prop_weak(&o.prop);
-				out->life_reduced = ike_lifetime_clamp(&o.life, &pol->max_life,
-								       IKE_DEFAULT_LIFE, &out->life);
-				return 0;
-			}
-		}
+	if (!phase_find(peer, &ph, &o, &k)) {
+		phase_explain(peer, &ph, why, why_len);
+		return -ENOENT;
 	}
-	p2_explain(peer, pol, why, why_len);
-	return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	out->offer = o.p2;
+	out->trunc_bits = pol->ours->p[k].trunc_bits;
+	out->weak = ike_p2_prop_weak(&o.p2.prop);
+	out->life_reduced = ike_lifetime_clamp(&o.p2.life, &pol->max_life, IKE_DEFAULT_LIFE,
+					       &out->life);
+	return 0;
 }

@@ -52,7 +52,7 @@ wait_for() {
 	until "$@" >/dev/null 2>&1; do
 		[ "${EPOCHREALTIME/./}" -lt "$deadline" ] || fail "timed out after ${timeout}s waiting for $desc"
 		sleep "$delay"
-		[ "$delay" = 0.5 ] || delay=$([ "$delay" = 0.1 ] && echo 0.2 || echo 0.5)
+		case $delay in 0.1) delay=0.2 ;; 0.2) delay=0.5 ;; esac
 	done
 }
 
@@ -73,9 +73,15 @@ netns_exec() {
 	ip netns exec "$ns" "$@"
 }
 
-# _addr_with_prefix ADDR: ADDR with /24 (IPv4) or /64 (IPv6) appended when it has no prefix.
-_addr_with_prefix() {
-	case $1 in */*) echo "$1" ;; *:*) echo "$1/64" ;; *) echo "$1/24" ;; esac
+# _addr_add NS IFACE ADDR: ADDR, given /24 (IPv4) or /64 (IPv6) when it has no prefix; IPv6
+# without duplicate address detection, so it is usable at once.
+_addr_add() {
+	local addr=$3 flags=()
+	case $addr in
+	*:*) [[ $addr == */* ]] || addr+=/64; flags=(nodad) ;;
+	*) [[ $addr == */* ]] || addr+=/24 ;;
+	esac
+	ip -n "$1" addr add "$addr" dev "$2" "${flags[@]}"
 }
 
 # netns_link A B [ADDR_A ADDR_B]: a veth pair between namespaces A and B (created if needed);
@@ -88,10 +94,8 @@ netns_link() {
 	ip -n "$a" link set "$if_a" up
 	ip -n "$b" link set "$if_b" up
 	if [ $# -ge 4 ]; then
-		ip -n "$a" addr add "$(_addr_with_prefix "$3")" dev "$if_a" nodad 2>/dev/null ||
-			ip -n "$a" addr add "$(_addr_with_prefix "$3")" dev "$if_a"
-		ip -n "$b" addr add "$(_addr_with_prefix "$4")" dev "$if_b" nodad 2>/dev/null ||
-			ip -n "$b" addr add "$(_addr_with_prefix "$4")" dev "$if_b"
+		_addr_add "$a" "$if_a" "$3"
+		_addr_add "$b" "$if_b" "$4"
 	fi
 }
 
@@ -130,7 +134,7 @@ netns_nat_client() {
 	local nat=$1 client=$2
 	netns_link "$nat" "$client"
 	ip -n "$nat" link set "v-${client:0:13}" master br-lan
-	ip -n "$client" addr add "$(_addr_with_prefix "$3")" dev "v-${nat:0:13}"
+	_addr_add "$client" "v-${nat:0:13}" "$3"
 	ip -n "$client" route add default via 198.51.100.1
 }
 

@@ -163,7 +163,32 @@ static int h_defer_then_fail(struct ctl_request *req, void *arg)
 	return -EBUSY;
 }
 
+/* SET_LOG_LEVEL: a reply over CTL_MSG_MAX. PEER_LIST: entries 0, 1 (too large), 2. */
+static int h_too_big(struct ctl_request *req, void *arg)
+{
+	static char blob[4000];
+	struct ctl_msg *m;
+
+	memset(blob, 'b', sizeof(blob) - 1);
+	if (req->cmd == CTL_CMD_SET_LOG_LEVEL) {
+		m = ctl_reply_begin(req);
+		for (int i = 0; i < 10; i++)
+			ctl_msg_put_str(m, CTL_A_MESSAGE, blob);
+		return ctl_reply_end(req);
+	}
+	for (uint32_t i = 0; i < 3; i++) {
+		m = ctl_dump_entry_begin(req);
+		ctl_msg_put_u32(m, CTL_A_IKE_SA_ID, i);
+		for (int j = 0; i == 1 && j < 10; j++)
+			ctl_msg_put_str(m, CTL_A_MESSAGE, blob);
+		assert_int_equal(ctl_dump_entry_end(req), i == 1 ? -EMSGSIZE : 0);
+	}
+	return 0;
+}
+
 static const struct ctl_command test_cmds[] = {
+	{ CTL_CMD_SET_LOG_LEVEL, true, h_too_big },
+	{ CTL_CMD_PEER_LIST, false, h_too_big },
 	{ CTL_CMD_INITIATE, true, h_initiate },
 	{ CTL_CMD_DELETE_PEER, true, h_defer_then_fail },
 	{ CTL_CMD_STATUS, false, h_status },
@@ -588,6 +613,19 @@ static void test_connect_errors(void **state)
 	assert_int_equal(err.errnum, ENOENT);
 	snprintf(want, sizeof(want), "ikd is not running (no %s)", f->path);
 	assert_string_equal(err.msg, want);
+	/* a socket file nobody listens on */
+	{
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", f->path);
+		assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+		close(fd);
+	}
+	assert_null(ctl_client_connect(f->path, &err));
+	assert_int_equal(err.errnum, ECONNREFUSED);
+	snprintf(want, sizeof(want), "ikd is not running (stale socket %s)", f->path);
+	assert_string_equal(err.msg, want);
 }
 
 struct async_state {
@@ -969,6 +1007,74 @@ static void test_accept_out_of_fds(void **state)
 	assert_true(raw_recv(f, fd, buf, sizeof(buf)) > 0);    /* served after the retry */
 	assert_int_equal(((struct nlmsghdr *)buf)->nlmsg_type, CTL_CMD_STATUS);
 	close(fd);
+}
+
+static bool refuse_status(const struct ctl_peer *peer, const struct ctl_command *cmd, void *arg)
+{
+	return cmd->cmd != CTL_CMD_STATUS;
+}
+
+/* Limits and options: too many clients, a custom policy, oversize replies and entries,
+ * bad paths and groups. */
+static void test_limits_and_options(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_server_options opt = { .daemon = "test", .max_clients = 1,
+					  .authorize = refuse_status };
+	struct ctl_server *srv;
+	uint32_t buf[CTL_DGRAM_MAX / 4];
+	struct nlmsghdr *nlh;
+	uint32_t ids[4], n_ids = 0;
+	bool done = false;
+	int fd, extra;
+
+	assert_int_equal(start_server(f, &opt), 0);
+	fd = raw_connect(f->path);
+	for (int i = 0; i < 5; i++)
+		ev_run(f->loop, EVRUN_NOWAIT);
+	extra = raw_connect(f->path);   /* accepted by the kernel, closed by the server */
+	assert_int_equal(raw_recv(f, extra, buf, sizeof(buf)), 0);
+	close(extra);
+	assert_int_equal(ctl_server_client_count(f->srv), 1);
+
+	nlh = raw_header(buf, CTL_CMD_STATUS, 0, 1);
+	mnl_attr_put_strz(nlh, CTL_A_CONN_NAME, "x");
+	raw_send(fd, buf, nlh->nlmsg_len);
+	expect_error(f, fd, 1, -EPERM, "status refused by the daemon's policy");
+
+	raw_send(fd, raw_header(buf, CTL_CMD_SET_LOG_LEVEL, 0, 2), 16);
+	expect_error(f, fd, 2, -EMSGSIZE, "reply larger than 32768 bytes");
+
+	raw_send(fd, raw_header(buf, CTL_CMD_PEER_LIST, NLM_F_DUMP, 3), 16);
+	while (!done) {
+		ssize_t n = raw_recv(f, fd, buf, sizeof(buf));
+		int left = (int)n;
+
+		for (nlh = (struct nlmsghdr *)buf; ctl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			const struct nlattr *tb[CTL_A_MAX + 1];
+
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				continue;
+			}
+			assert_int_equal(ctl_attr_parse(nlh, tb, NULL), 0);
+			ids[n_ids++ % 4] = mnl_attr_get_u32(tb[CTL_A_IKE_SA_ID]);
+		}
+	}
+	assert_int_equal(n_ids, 2);     /* the oversize entry was dropped, the dump went on */
+	assert_int_equal(ids[0], 0);
+	assert_int_equal(ids[1], 2);
+	close(fd);
+
+	opt = (struct ctl_server_options){ .path = f->dir, .group = "no-such-group-l2sec" };
+	assert_int_equal(ctl_server_create(f->loop, &opt, test_cmds, 1, NULL, &srv), -ENOENT);
+	opt.group = NULL;
+	opt.path = "/tmp/a-path-far-too-long-for-sun_path-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.sock";
+	assert_int_equal(ctl_server_create(f->loop, &opt, test_cmds, 1, NULL, &srv),
+			 -ENAMETOOLONG);
+	assert_null(srv);
 }
 
 static void test_malformed_input(void **state)
@@ -1476,6 +1582,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_group_members_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_flow_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accept_out_of_fds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limits_and_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mutated_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_subscription, setup, teardown),

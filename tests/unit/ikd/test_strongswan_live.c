@@ -8,7 +8,8 @@
  * cipher key, Phase 1 IV, padding and CBC chaining are what a real implementation
  * computes), we verify charon's HASH_R and Quick Mode HASH(2) (Phase 2 IV, SKEYID_a),
  * charon accepts our HASH(1) and HASH(3), and, with charon's debug log at level 4, its
- * SKEYID_d/_a/_e and the ESP keys it derived equal ours byte for byte (KEYMAT).
+ * SKEYID_d/_a/_e and the ESP keys it derived equal ours byte for byte (KEYMAT). With the
+ * RFC 3947 VID exchanged, charon's NAT-D hashes equal ours (no NAT seen on loopback).
  *
  * Needs root (namespaces) and /usr/lib/ipsec/charon; skipped otherwise.
  */
@@ -192,9 +193,11 @@ static const struct live_case cases[] = {
 };
 
 static const struct live_case *cur;
+static const uint8_t loopback[4] = { 127, 0, 0, 1 };
 
 struct peer {
 	int fd;
+	uint16_t port;                  /* our UDP port as charon sees it */
 	uint8_t icky[8], rcky[8];
 	struct ike_dh *dh;
 	uint8_t ni[32], nr[256];
@@ -273,8 +276,10 @@ static void main_mode_1_2(struct peer *p)
 	isakmp_build_begin(&b, &w, &h);
 	off = isakmp_build_offset(&b) + ISAKMP_GENERIC_LEN;
 	isakmp_put_sa(&b, &sa);
+	p->sai_b_len = isakmp_build_offset(&b) - off;   /* SAi_b: the SA body only */
+	/* NAT-T (RFC 3947) so that charon sends and checks NAT-D in messages 3/4. */
+	isakmp_put_data(&b, ISAKMP_PL_VID, ike_vid_get(IKE_VID_NATT_RFC3947)->value, 16, NULL);
 	assert_int_equal(isakmp_build_finish(&b, &len), 0);
-	p->sai_b_len = len - off;
 	memcpy(p->sai_b, p->buf + off, p->sai_b_len);
 	xmit(p, p->buf, len);
 
@@ -282,6 +287,14 @@ static void main_mode_1_2(struct peer *p)
 	struct isakmp_err err;
 	assert_int_equal(isakmp_check_payloads(&p->m, &isakmp_rules_mm_sa, &err), 0);
 	memcpy(p->rcky, p->m.hdr.rcookie, 8);
+	bool rfc3947 = false, dpd = false;
+	for (unsigned i = 0; isakmp_find(&p->m, ISAKMP_PL_VID, i) >= 0; i++) {
+		const struct isakmp_payload *v = &p->m.pl[isakmp_find(&p->m, ISAKMP_PL_VID, i)];
+		const struct ike_vid_info *vi = ike_vid_lookup(v->body, v->body_len);
+		rfc3947 |= vi && vi->id == IKE_VID_NATT_RFC3947;
+		dpd |= vi && vi->id == IKE_VID_DPD;
+	}
+	assert_true(rfc3947 && dpd);
 	assert_int_equal(isakmp_sa_parse(&p->m.pl[0], &peer_sa, &err), 0);
 	struct ike_p1_offer o;
 	char s[64];
@@ -303,12 +316,29 @@ static void main_mode_3_4(struct peer *p)
 	isakmp_build_begin(&b, &w, &h);
 	isakmp_put_data(&b, ISAKMP_PL_KE, pub, publen, NULL);
 	isakmp_put_data(&b, ISAKMP_PL_NONCE, p->ni, sizeof p->ni, NULL);
+	/* NAT-D: the destination (charon, 127.0.0.1:500), then our source. */
+	uint8_t natd_dst[IKE_HASH_MAX], natd_src[IKE_HASH_MAX];
+	size_t hl = ike_hash_len(cur->hash);
+	assert_int_equal(ikev1_natd_hash(cur->hash, p->icky, p->rcky, loopback, 4, 500,
+					 natd_dst), 0);
+	assert_int_equal(ikev1_natd_hash(cur->hash, p->icky, p->rcky, loopback, 4, p->port,
+					 natd_src), 0);
+	isakmp_put_data(&b, ISAKMP_PL_NATD, natd_dst, hl, NULL);
+	isakmp_put_data(&b, ISAKMP_PL_NATD, natd_src, hl, NULL);
 	assert_int_equal(isakmp_build_finish(&b, &len), 0);
 	xmit(p, p->buf, len);
 
 	recv_msg(p, NULL, NULL);
 	struct isakmp_err err;
 	assert_int_equal(isakmp_check_payloads(&p->m, &isakmp_rules_mm_ke, &err), 0);
+	/* charon's NAT-D: first the destination (us), then its own address: both must be
+	 * the hashes we compute, or it would have seen a NAT. */
+	assert_int_equal(p->m.count[ISAKMP_PL_NATD], 2);
+	const struct isakmp_payload *d0 = &p->m.pl[isakmp_find(&p->m, ISAKMP_PL_NATD, 0)];
+	const struct isakmp_payload *d1 = &p->m.pl[isakmp_find(&p->m, ISAKMP_PL_NATD, 1)];
+	assert_int_equal(d0->body_len, hl);
+	assert_memory_equal(d0->body, natd_src, hl);
+	assert_memory_equal(d1->body, natd_dst, hl);
 	size_t kel, nl;
 	const uint8_t *ke = payload(p, ISAKMP_PL_KE, &kel);
 	const uint8_t *nr = payload(p, ISAKMP_PL_NONCE, &nl);
@@ -332,7 +362,6 @@ static void main_mode_3_4(struct peer *p)
 	memcpy(p->skeyid, skeyid, sizeof skeyid);
 }
 
-static const uint8_t loopback[4] = { 127, 0, 0, 1 };
 
 static void main_mode_5_6(struct peer *p)
 {
@@ -584,6 +613,10 @@ static void run_case(const struct live_case *c, uint8_t cookie_seed)
 	assert_true(p.fd >= 0);
 	setsockopt(p.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	assert_int_equal(connect(p.fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	struct sockaddr_in me;
+	socklen_t ml = sizeof me;
+	assert_int_equal(getsockname(p.fd, (struct sockaddr *)&me, &ml), 0);
+	p.port = ntohs(me.sin_port);
 	for (int i = 0; i < 8; i++)
 		p.icky[i] = (uint8_t)(cookie_seed + i);
 	for (size_t i = 0; i < sizeof p.ni; i++) {

@@ -12,6 +12,10 @@
 #include "xfrm/xfrm.h"
 
 #define KEY_IKE 1
+/* An offer carries at most this many transforms (8 attributes each fit ISAKMP_MAX_ATTRS);
+ * longer configured lists are offered by their head: list the preferred ones first. */
+#define OFFER_MAX (ISAKMP_MAX_ATTRS / 8 < ISAKMP_MAX_TRANSFORMS ? ISAKMP_MAX_ATTRS / 8 \
+							       : ISAKMP_MAX_TRANSFORMS)
 
 static int add_attr(struct isakmp_sa *sa, uint16_t type, uint64_t v)
 {
@@ -28,7 +32,7 @@ int ikev1_p1_offer(const struct ikd_conn *c, struct isakmp_sa *out)
 	if (!isakmp_sa_add_proposal(out, 1, ISAKMP_PROTO_ISAKMP, NULL, 0))
 		return -EMSGSIZE;
 	int rc = 0;
-	for (size_t i = 0; i < c->ike_list.n && rc == 0; i++) {
+	for (size_t i = 0; i < c->ike_list.n && i < OFFER_MAX && rc == 0; i++) {
 		const struct ike_p1_prop *p = &c->ike_list.p[i];
 		if (!isakmp_sa_add_transform(out, (uint8_t)(i + 1), KEY_IKE))
 			return -EMSGSIZE;
@@ -114,7 +118,7 @@ int ikev1_p2_offer(const struct ikd_conn *c, uint32_t spi, uint16_t encap_mode,
 	if (!isakmp_sa_add_proposal(out, 1, ISAKMP_PROTO_ESP, spi_b, 4))
 		return -EMSGSIZE;
 	int rc = 0;
-	for (size_t i = 0; i < c->esp_list.n && rc == 0; i++) {
+	for (size_t i = 0; i < c->esp_list.n && i < OFFER_MAX && rc == 0; i++) {
 		const struct ike_p2_prop *p = &c->esp_list.p[i];
 		if (!isakmp_sa_add_transform(out, (uint8_t)(i + 1), p->esp_id))
 			return -EMSGSIZE;

@@ -58,7 +58,8 @@ SWAN
 }
 
 # ikd_conf NS REMOTE PSK EXTRA: ikd.conf + secrets.conf in $VM_STATE/ikd-NS, one connection
-# "l2tp" (transport, UDP/1701 on our side); EXTRA is added inside the connection group.
+# "l2tp" (transport, UDP/1701 on our side); EXTRA is added inside the connection group;
+# IKD_IKE / IKD_ESP override the proposals, IKD_REMOTE_PROTOPORT the peer's selector.
 ikd_conf() {
 	local ns=$1 remote=$2 psk=$3 extra=$4 dir=$VM_STATE/ikd-$1
 	mkdir -p "$dir"
@@ -66,8 +67,8 @@ ikd_conf() {
 ikd: { log_level = "debug"; socket = "$dir/ikd.sock"; retransmit_ms = 500; retransmit_tries = 4; };
 connections = ( {
 	name = "l2tp"; remote = "$remote"; auth = "psk"; mode = "transport";
-	local_protoport = "udp/1701"; remote_protoport = "udp/%any";
-	esp = "modern, legacy-clients"; ike = "modern, legacy-clients";
+	local_protoport = "udp/1701"; remote_protoport = "${IKD_REMOTE_PROTOPORT:-udp/%any}";
+	esp = "${IKD_ESP:-modern, legacy-clients}"; ike = "${IKD_IKE:-modern, legacy-clients}";
 	$extra
 } );
 CONF
@@ -91,22 +92,23 @@ esp_states_are() {
 	[ "$(ip -n "$1" xfrm state list proto esp | grep -c '^src' || true)" = "$2" ]
 }
 
-# check_same_spis NS_A NS_B ADDR_A ADDR_B: both directions' SPIs agree between the sides.
+# check_same_spis NS_A NS_B ADDR_A ADDR_B [ADDR_A_AS_SEEN_BY_B]: both directions' SPIs
+# agree between the sides (with a NAT between them, B sees A as ADDR_A_AS_SEEN_BY_B).
 check_same_spis() {
-	local ab ba
+	local ab ba seen=${5:-$3}
 	ab=$(xfrm_spi "$1" "$3" "$4")
 	ba=$(xfrm_spi "$1" "$4" "$3")
 	[ -n "$ab" ] && [ -n "$ba" ] || fail "ESP states not found in $1"
-	[ "$(xfrm_spi "$2" "$3" "$4")" = "$ab" ] || fail "$3->$4 SPI differs between $1 and $2"
-	[ "$(xfrm_spi "$2" "$4" "$3")" = "$ba" ] || fail "$4->$3 SPI differs between $1 and $2"
+	[ "$(xfrm_spi "$2" "$seen" "$4")" = "$ab" ] || fail "$3->$4 SPI differs between $1 and $2"
+	[ "$(xfrm_spi "$2" "$4" "$seen")" = "$ba" ] || fail "$4->$3 SPI differs between $1 and $2"
 	SPI_AB=$ab SPI_BA=$ba
 }
 
-# udp1701_traffic NS_A NS_B ADDR_A ADDR_B COUNT: COUNT datagrams each way between the
-# UDP/1701 ports must arrive and be counted by the ESP states on both sides (cleartext
-# delivery fails). Uses SPI_AB/SPI_BA from check_same_spis.
+# udp1701_traffic NS_A NS_B ADDR_A ADDR_B COUNT [ADDR_A_AS_SEEN_BY_B]: COUNT datagrams each
+# way between the UDP/1701 ports must arrive and be counted by the ESP states on both sides
+# (cleartext delivery fails). Uses SPI_AB/SPI_BA from check_same_spis.
 udp1701_traffic() {
-	local a=$1 b=$2 aa=$3 ab=$4 count=$5 ns spi i
+	local a=$1 b=$2 aa=$3 ab=$4 count=$5 seen=${6:-$3} ns spi i
 	for ns in "$a" "$b"; do
 		rm -f "$VM_STATE/received-$ns"
 		start_bg "udp1701-$ns" "$ns" socat -u UDP4-RECV:1701,reuseaddr OPEN:"$VM_STATE/received-$ns",creat,append
@@ -121,11 +123,11 @@ udp1701_traffic() {
 		done
 	done
 	for i in $(seq "$count"); do
-		echo "ikev1 $aa->$ab $i" | ip netns exec "$a" socat -u - UDP4-SENDTO:"$ab":1701,bind="$aa":1701,reuseaddr
-		echo "ikev1 $ab->$aa $i" | ip netns exec "$b" socat -u - UDP4-SENDTO:"$aa":1701,bind="$ab":1701,reuseaddr
+		echo "ikev1 $a->$b $i" | ip netns exec "$a" socat -u - UDP4-SENDTO:"$ab":1701,bind="$aa":1701,reuseaddr
+		echo "ikev1 $b->$a $i" | ip netns exec "$b" socat -u - UDP4-SENDTO:"$seen":1701,bind="$ab":1701,reuseaddr
 	done
-	wait_for 30 "$count datagrams $aa->$ab" sh -c "[ \$(grep -c '^ikev1 $aa->$ab ' $VM_STATE/received-$b) = $count ]"
-	wait_for 30 "$count datagrams $ab->$aa" sh -c "[ \$(grep -c '^ikev1 $ab->$aa ' $VM_STATE/received-$a) = $count ]"
+	wait_for 30 "$count datagrams $a->$b" sh -c "[ \$(grep -c '^ikev1 $a->$b ' $VM_STATE/received-$b) = $count ]"
+	wait_for 30 "$count datagrams $b->$a" sh -c "[ \$(grep -c '^ikev1 $b->$a ' $VM_STATE/received-$a) = $count ]"
 	for ns in "$a" "$b"; do
 		for spi in "$SPI_AB" "$SPI_BA"; do
 			xfrm_state_counter "$ns" "$spi" > /dev/null

@@ -203,7 +203,7 @@ void session_close(struct session *s, bool send, uint16_t result, const char *re
 	struct tunnel *t = s->t;
 	struct l2tpd *d = t->d;
 	struct rtnl_counters c;
-	char ip[INET_ADDRSTRLEN] = "-", q[LOG_QUOTE_MAX];
+	char ip[INET_ADDRSTRLEN] = "-", q[LOG_QUOTE_MAX], u[LOG_QUOTE_MAX];
 
 	if (send)
 		send_cdn(t, s->peer_sid, s->sid, result, 0, reason);
@@ -211,9 +211,13 @@ void session_close(struct session *s, bool send, uint16_t result, const char *re
 	session_counters(s, &c);
 	if (s->have_addr)
 		inet_ntop(AF_INET, &s->client_ip, ip, sizeof ip);
+	/* before authorization, the name the client tried (for refusals) */
+	if (!s->user[0] && s->ppp && s->ppp->link.user[0])
+		snprintf(s->user, sizeof s->user, "%s", s->ppp->link.user);
 	log_info("session_down",
 		 "tunnel=%u session=%u user=%s ip=%s if=%s age=%llus bytes_in=%llu bytes_out=%llu reason=%s",
-		 t->tid, s->sid, s->user[0] ? s->user : "-", ip, s->k.ifname[0] ? s->k.ifname : "-",
+		 t->tid, s->sid, s->user[0] ? log_quote(u, sizeof u, s->user) : "-", ip,
+		 s->k.ifname[0] ? s->k.ifname : "-",
 		 (unsigned long long)session_age_s(s), (unsigned long long)c.rx_bytes,
 		 (unsigned long long)c.tx_bytes, log_quote(q, sizeof q, reason));
 	event_session(s, CTL_EVT_SESSION_DOWN, reason);

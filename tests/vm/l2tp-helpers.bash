@@ -130,3 +130,23 @@ l2tp_nothing_left() {
 	p=$(ip -n "$1" -o link show type ppp)
 	[ -z "$t$s$p" ] || fail "left behind in $1:"$'\n'"$t"$'\n'"$s"$'\n'"$p"
 }
+
+# l2tp_lac_many I FIRST COUNT METHOD: xl2tpd in lacI with COUNT [lac uN] sections, users
+# uFIRST.. (password pw-uN), each with its own pppd options; started, not dialled.
+l2tp_lac_many() {
+	local i=$1 first=$2 count=$3 method=$4 n refuse conf=$L2TP_ETC/xl2tpd-lac$1.conf
+	case $method in
+	mschapv2) refuse="refuse-pap refuse-chap refuse-mschap" ;;
+	chap) refuse="refuse-pap refuse-mschap refuse-mschap-v2" ;;
+	*) refuse="refuse-chap refuse-mschap refuse-mschap-v2" ;;
+	esac
+	printf '[global]\nport = 1701\naccess control = no\n' > "$conf"
+	for ((n = first; n < first + count; n++)); do
+		printf '[lac u%d]\nlns = %s\npppoptfile = %s\nlength bit = yes\nautodial = no\nredial = no\n' \
+			"$n" "$(lns_addr "$i")" "$L2TP_ETC/options.u$n" >> "$conf"
+		printf '%s\n' "name u$n" "password pw-u$n" $refuse refuse-eap noauth noccp \
+			nodefaultroute noipdefault "mtu 1400" "mru 1400" "lcp-echo-interval 0" \
+			"logfile $VM_STATE/pppd-u$n.log" > "$L2TP_ETC/options.u$n"
+	done
+	start_xl2tpd "lac$i" "$conf"
+}

@@ -13,7 +13,7 @@
 . "$L2SEC_SRC/tests/vm/l2tp-helpers.bash"
 
 need xl2tpd pppd ip
-l2tp_lns_setup 3
+l2tp_lns_setup 4
 l2tp_user alice alice-pw 203.0.113.200
 l2tp_user bob bob-pw
 l2tp_user carol carol-pw
@@ -55,12 +55,12 @@ log "vpnctl sessions:"$'\n'"$sessions"
 for u in alice bob carol; do grep -q "$u" <<< "$sessions" || fail "vpnctl sessions lacks $u"; done
 [ "$(l2tp_count_ppp lns)" = 3 ] || fail "expected 3 ppp interfaces on the LNS, found $(l2tp_count_ppp lns)"
 l2tp_vpnctl --json sessions > "$VM_STATE/sessions.json"
-grep -q '"bytes-in"' "$VM_STATE/sessions.json" || fail "no byte counters in vpnctl --json sessions"
+grep -Eq '"bytes_in": ?[1-9]' "$VM_STATE/sessions.json" || fail "no byte counters in vpnctl --json sessions: $(cat "$VM_STATE/sessions.json")"
 
 # ---- 2. a wrong password ----------------------------------------------------------------
 l2tp_lac 4 dave wrong-pw chap
 l2tp_dial 4
-wait_for 40 "dave's refusal in l2tpd's log" grep -q 'event=session_down .*reason=.*authentication failed' "$VM_STATE/l2tpd.log"
+wait_for 40 "dave's refusal in l2tpd's log" grep -q 'event=session_down .*user=dave .*reason=.*authentication failed' "$VM_STATE/l2tpd.log"
 log "refusal: $(grep -m1 'event=session_down .*authentication failed' "$VM_STATE/l2tpd.log")"
 
 # ---- 3. client hangs up -------------------------------------------------------------------

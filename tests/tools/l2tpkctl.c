@@ -11,7 +11,8 @@
  * Then one command per stdin line, "SEQ CMD [ARGS]", answered by "SEQ ok [...]" or
  * "SEQ err ERRNO TEXT":
  *   unit                    create the PPP unit and connect the channel to it
- *   up LOCAL PEER MTU MRU   address, MTU, MRU, NPMODE_PASS for IP, link up
+ *   up LOCAL PEER MTU MRU   address, MTU, MRU, NPMODE_PASS for IP (IPv6 for v6
+ *                           addresses), link up; again with the other family adds it
  *   send chan|unit HEX      write one PPP frame (protocol field first)
  *   recv chan|unit MS       wait up to MS for one frame: "SEQ ok HEX" or "SEQ err 62 timeout"
  *   stats                   interface counters and the kernel session's counters
@@ -165,7 +166,8 @@ static int do_up(struct ctl *c, char **args, int nargs)
 	if (!err)
 		err = rtnl_addr_add_ptp(&c->rtnl, c->ppp.ifindex, &local, &peer);
 	if (!err)
-		err = kppp_unit_set_npmode(&c->ppp, PPP_IP, NPMODE_PASS);
+		err = kppp_unit_set_npmode(&c->ppp, local.family == AF_INET6 ? PPP_IPV6 : PPP_IP,
+					   NPMODE_PASS);
 	if (!err)
 		err = rtnl_link_set_up(&c->rtnl, c->ppp.ifindex, true);
 	return err;

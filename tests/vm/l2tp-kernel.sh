@@ -15,7 +15,8 @@
 #      L2TPv3 tunnel on another port and a non-ppp interface with our prefix;
 #   6. two tunnels whose sockets share one address/port quadruple (what many clients behind
 #      one NAT look like after IPsec transport-mode decapsulation): on Linux >= 6.11 both
-#      carry pings; on older kernels not both do, as the probe's statement says.
+#      carry pings; on older kernels not both do, as the probe's statement says;
+#   7. a tunnel over IPv6 (the in6 PPPoL2TP address) carrying IPv4 and IPv6 in PPP.
 . "$L2SEC_SRC/tests/vm/lib.sh"
 
 CTL=$L2SEC_BUILD/tests/tools/l2tpkctl
@@ -224,5 +225,29 @@ else
 	[ "$pair1$pair2" != okok ] || fail "Linux $kmaj.$kmin carried both tunnels of one quadruple: the probe's statement is wrong"
 fi
 for side in a b c d; do ctl_stop "$side"; done
+wait_for 5 "nothing left in l2a" no_l2tp_left l2a
+wait_for 5 "nothing left in l2b" no_l2tp_left l2b
+
+# ---- 7. L2TP over IPv6, IPv4 and IPv6 inside ---------------------------------------------------
+ip -n l2a addr add 2001:db8::1/64 dev v-l2b nodad
+ip -n l2b addr add 2001:db8::2/64 dev v-l2a nodad
+ctl_start e l2a --local 2001:db8::1 --peer 2001:db8::2 --tid 105 --ptid 206 --sid 15 --psid 26
+ctl_start f l2b --local 2001:db8::2 --peer 2001:db8::1 --tid 206 --ptid 105 --sid 26 --psid 15
+tun=$(ip netns exec l2a ip l2tp show tunnel)
+grep -q 'From 2001:db8::1 to 2001:db8::2' <<< "$tun" || fail "IPv6 tunnel: $tun"
+frame_crosses e chan f chan c02101010004
+ctl e unit
+ctl f unit
+ctl e up 203.0.113.5 203.0.113.6 1400 1400
+ctl f up 203.0.113.6 203.0.113.5 1400 1400
+ctl e up 2001:db8:1::1 2001:db8:1::2 1400 1400
+ctl f up 2001:db8:1::2 2001:db8:1::1 1400 1400
+ip -n l2a -6 addr show dev l2sec0 | grep -q 'inet6 2001:db8:1::1 peer 2001:db8:1::2/128' ||
+	fail "IPv6 address: $(ip -n l2a -6 addr show dev l2sec0)"
+ip netns exec l2a "${PING[@]}" -c 2 -w 6 203.0.113.6 > /dev/null || fail "IPv4 ping over the IPv6 tunnel failed"
+ip netns exec l2a "${PING[@]}" -6 -c 2 -w 6 2001:db8:1::2 > /dev/null || fail "IPv6 ping over the IPv6 tunnel failed"
+log "L2TP over IPv6 carried IPv4 and IPv6"
+ctl_stop e
+ctl_stop f
 wait_for 5 "nothing left in l2a" no_l2tp_left l2a
 wait_for 5 "nothing left in l2b" no_l2tp_left l2b

@@ -237,7 +237,9 @@ struct xfrm_policy {
 void xfrm_policy_l2tp(struct xfrm_policy *p, uint8_t dir, const struct xfrm_ip *local,
 		      const struct xfrm_ip *peer, uint16_t peer_port, uint32_t reqid);
 
+/* NEWPOLICY: -EEXIST if (selector, dir, mark, if_id, priority...) exists. */
 int xfrm_policy_add(struct xfrm_handle *h, const struct xfrm_policy *p);
+/* UPDPOLICY: add, or replace the policy with the same selector/dir/mark/if_id. */
 int xfrm_policy_update(struct xfrm_handle *h, const struct xfrm_policy *p);
 /* Delete by index when p->index != 0, else by (selector, dir, mark, if_id). */
 int xfrm_policy_del(struct xfrm_handle *h, const struct xfrm_policy *p);

@@ -60,7 +60,7 @@ echo "xfrm-bench: $N SA pairs (+2 policies each), install then delete; seconds w
 for r in "${results[@]}"; do echo "  $r"; done
 echo "library phases:"
 cat "$VM_STATE/lib-batch.out" "$VM_STATE/lib-single.out" | sed 's/^/  /'
-awk -v n="$N" '
+printf '%s\n' "${results[@]}" | awk -v n="$N" '
 	{ w[$1] = $2; u[$1] = $3; s[$1] = $4 }
 	END {
 		ip = w["ip-batch-install"] + w["ip-batch-delete"]
@@ -70,4 +70,4 @@ awk -v n="$N" '
 		printf "xfrm/ batched:  %6.0f SAs/s (%.2f s wall, %.2f s user, %.2f s sys)\n", 2 * n / w["lib-batch"], w["lib-batch"], u["lib-batch"], s["lib-batch"]
 		printf "xfrm/ single:   %6.0f SAs/s (%.2f s wall, %.2f s user, %.2f s sys)\n", 2 * n / w["lib-single"], w["lib-single"], u["lib-single"], s["lib-single"]
 		printf "speed-up batched vs ip -batch: %.2fx wall; kernel (sys) share of ip -batch: %.0f%%\n", ip / w["lib-batch"], 100 * ipsys / ip
-	}' < <(printf '%s\n' "${results[@]}")
+	}'

@@ -38,7 +38,7 @@ log "acquire received: $(grep -m1 event=acquire "$VM_STATE/monitor.log")"
 ip netns exec ev "$X" flush > /dev/null
 
 # ---- ALLOCSPI: distinct SPIs, one completed, the rest released ----
-mapfile -t spis < <(ip netns exec ev "$X" allocspi 192.0.2.2 192.0.2.1 reqid=9 count=20)
+spis=($(ip netns exec ev "$X" allocspi 192.0.2.2 192.0.2.1 reqid=9 count=20)) || fail "allocspi"
 [ "${#spis[@]}" = 20 ] || fail "allocspi gave ${#spis[@]} SPIs, want 20"
 [ "$(printf '%s\n' "${spis[@]}" | sort -u | wc -l)" = 20 ] || fail "allocspi gave duplicate SPIs"
 [ "$(ip -n ev xfrm state | grep -c '^src 192.0.2.2 dst 192.0.2.1')" = 20 ] ||

@@ -36,6 +36,18 @@ static void put_extra(struct nlmsghdr *nlh, const void *hdr, size_t len)
 	memcpy(mnl_nlmsg_put_extra_header(nlh, len), hdr, len);
 }
 
+/* A message of type: fixed header hdr, then one attribute (atype, attr) unless atype is 0. */
+static struct nlmsghdr *build(uint16_t type, const void *hdr, size_t len, uint16_t atype,
+			      const void *attr, size_t alen)
+{
+	struct nlmsghdr *nlh = msg(type);
+
+	put_extra(nlh, hdr, len);
+	if (atype)
+		mnl_attr_put(nlh, atype, alen, attr);
+	return nlh;
+}
+
 static void sa_info(struct xfrm_usersa_info *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -126,17 +138,14 @@ static void test_delsa_uses_nested_state(void **state)
 	id.spi = p.id.spi;
 	id.family = AF_INET;
 	id.proto = IPPROTO_ESP;
-	struct nlmsghdr *nlh = msg(XFRM_MSG_DELSA);
-	put_extra(nlh, &id, sizeof(id));
-	mnl_attr_put(nlh, XFRMA_SA, sizeof(p), &p);
+	struct nlmsghdr *nlh = build(XFRM_MSG_DELSA, &id, sizeof(id), XFRMA_SA, &p, sizeof(p));
 	assert_int_equal(xfrm_event_parse(nlh, nlh->nlmsg_len, &e), 1);
 	assert_int_equal(e.kind, XFRM_EV_DELSA);
 	assert_false(e.owned);
 	assert_int_equal(e.sa.sa.reqid, 3);
 	assert_int_equal(e.sa.sa.spi, 0xc0de0042);
 	/* Without XFRMA_SA it is malformed. */
-	nlh = msg(XFRM_MSG_DELSA);
-	put_extra(nlh, &id, sizeof(id));
+	nlh = build(XFRM_MSG_DELSA, &id, sizeof(id), 0, NULL, 0);
 	assert_int_equal(xfrm_event_parse(nlh, nlh->nlmsg_len, &e), -EBADMSG);
 }
 
@@ -160,9 +169,7 @@ static void test_acquire(void **state)
 	t.mode = XFRM_MODE_TUNNEL;
 	t.reqid = 0x6c200000 + 8;
 	t.id.proto = IPPROTO_ESP;
-	struct nlmsghdr *nlh = msg(XFRM_MSG_ACQUIRE);
-	put_extra(nlh, &ua, sizeof(ua));
-	mnl_attr_put(nlh, XFRMA_TMPL, sizeof(t), &t);
+	struct nlmsghdr *nlh = build(XFRM_MSG_ACQUIRE, &ua, sizeof(ua), XFRMA_TMPL, &t, sizeof(t));
 	assert_int_equal(xfrm_event_parse(nlh, nlh->nlmsg_len, &e), 1);
 	assert_int_equal(e.kind, XFRM_EV_ACQUIRE);
 	assert_true(e.owned);
@@ -189,8 +196,7 @@ static void test_mapping_and_others(void **state)
 	inet_pton(AF_INET, "203.0.113.8", &um.new_saddr.a4);
 	um.old_sport = htons(4500);
 	um.new_sport = htons(61000);
-	struct nlmsghdr *nlh = msg(XFRM_MSG_MAPPING);
-	put_extra(nlh, &um, sizeof(um));
+	struct nlmsghdr *nlh = build(XFRM_MSG_MAPPING, &um, sizeof(um), 0, NULL, 0);
 	assert_int_equal(xfrm_event_parse(nlh, nlh->nlmsg_len, &e), 1);
 	assert_int_equal(e.kind, XFRM_EV_MAPPING);
 	assert_int_equal(e.mapping.spi, 0x1234);
@@ -227,9 +233,7 @@ static void test_delpolicy(void **state)
 	t.reqid = 0x6c200000 + 44;
 	t.id.proto = IPPROTO_ESP;
 	t.optional = 1;
-	struct nlmsghdr *nlh = msg(XFRM_MSG_DELPOLICY);
-	put_extra(nlh, &id, sizeof(id));
-	mnl_attr_put(nlh, XFRMA_POLICY, sizeof(u), &u);
+	struct nlmsghdr *nlh = build(XFRM_MSG_DELPOLICY, &id, sizeof(id), XFRMA_POLICY, &u, sizeof(u));
 	mnl_attr_put(nlh, XFRMA_TMPL, sizeof(t), &t);
 	assert_int_equal(xfrm_event_parse(nlh, nlh->nlmsg_len, &e), 1);
 	assert_int_equal(e.kind, XFRM_EV_DELPOLICY);

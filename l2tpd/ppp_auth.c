@@ -91,7 +91,10 @@ static void finish(struct ppp_auth *a, bool ok, const char *reason)
 	log_info(ok ? "ppp_auth_ok" : "ppp_auth_failed", "method=%s user=%s reason=%s",
 		 ppp_auth_method_name(a->method), log_quote(q, sizeof q, a->user),
 		 ok ? "-" : log_quote(r, sizeof r, reason));
-	a->ops->done(a->ctx, ok, a->user, reason);
+	/* the name the database knows: without the DOMAIN\ prefix for MS-CHAPv2 */
+	a->ops->done(a->ctx, ok,
+		     a->method == PPP_AUTH_MSCHAPV2 ? mschapv2_strip_domain(a->user) : a->user,
+		     reason);
 }
 
 static int send_challenge(struct ppp_auth *a)
@@ -148,7 +151,6 @@ void ppp_auth_timeout(struct ppp_auth *a)
 	if (!a->running || a->finished)
 		return;
 	if (a->tries >= a->max_tries) {
-		a->running = false;
 		finish(a, false, a->method == PPP_AUTH_PAP ? "no PAP request from the peer"
 							   : "no response to our challenge");
 		return;

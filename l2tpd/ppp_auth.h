@@ -47,7 +47,8 @@ struct ppp_auth_ops {
 	/* Fill *out for user (the name as the peer sent it, domain stripped). 0 or -ENOENT.
 	 * The caller wipes *out after use. */
 	int (*get_secret)(void *ctx, const char *user, struct ppp_user_secret *out);
-	/* Authentication finished: ok, the user name, and a reason for the log when not ok. */
+	/* Authentication finished: ok, the user name as looked up in the database (for
+	 * MS-CHAPv2 without a DOMAIN\ prefix), and a reason for the log when not ok. */
 	void (*done)(void *ctx, bool ok, const char *user, const char *reason);
 };
 

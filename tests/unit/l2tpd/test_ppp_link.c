@@ -232,7 +232,7 @@ static void test_windows_mschapv2(void **state)
 	assert_int_equal(H.ups, 0);
 	peer_ack(PPP_PROTO_IPCP, icr);
 	assert_int_equal(H.ups, 1);
-	assert_string_equal(H.info.user, "CORP\\alice");
+	assert_string_equal(H.info.user, "alice");   /* as the database knows it */
 	assert_int_equal(H.info.method, PPP_AUTH_MSCHAPV2);
 	assert_int_equal(H.info.peer_addr, ADDR(198, 51, 100, 10));
 	assert_int_equal(H.info.local_addr, ADDR(198, 51, 100, 1));
@@ -494,6 +494,68 @@ static void test_malformed_frames(void **state)
 	assert_memory_not_equal(f->data + 2, loop + 2, 4);
 }
 
+/* No answer to our challenges: 10 challenges, each with a new identifier, then failure. */
+static void test_chap_no_response(void **state)
+{
+	uint8_t resp[1 + 16 + 5];
+	struct frame *ch = lcp_chap_md5_client("clientPass", resp);
+	uint8_t last_id = ch->id;
+
+	for (int i = 1; i < 10; i++) {
+		assert_true(H.timer[PPP_TIMER_AUTH]);
+		ppp_link_timeout(&H.link, PPP_TIMER_AUTH);
+		ch = next_out(PPP_PROTO_CHAP, 1);
+		assert_int_not_equal(ch->id, last_id);
+		last_id = ch->id;
+	}
+	ppp_link_timeout(&H.link, PPP_TIMER_AUTH);
+	next_out(PPP_PROTO_LCP, PPP_TERM_REQ);
+	assert_false(H.timer[PPP_TIMER_AUTH]);
+	ppp_link_timeout(&H.link, PPP_TIMER_LCP);
+	next_out(PPP_PROTO_LCP, PPP_TERM_REQ);
+	ppp_link_timeout(&H.link, PPP_TIMER_LCP);
+	assert_int_equal(H.finished, 1);
+	assert_string_equal(H.reason,
+			    "authentication failed (chap-md5): no response to our challenge");
+}
+
+/* PFC/ACFC accepted when configured; an IPCP peer that never takes our Nak converges. */
+static void test_pfc_accepted_and_ipcp_max_failure(void **state)
+{
+	const uint8_t cr[] = { 5, 6, 1, 2, 3, 4, 7, 2, 8, 2 };
+	uint8_t resp[1 + 16 + 5];
+	struct frame *ch, *f;
+
+	H.cfg.lcp.accept_pfc = H.cfg.lcp.accept_acfc = true;
+	H.cfg.lcp.auth[0] = PPP_AUTH_CHAP_MD5;
+	H.cfg.lcp.auth[1] = PPP_AUTH_NONE;
+	ppp_link_init(&H.link, &H.cfg, &ops, &H);
+	ppp_link_start(&H.link);
+	struct frame *scr = next_out(PPP_PROTO_LCP, PPP_CONF_REQ);
+	peer(PPP_PROTO_LCP, PPP_CONF_REQ, 1, cr, sizeof cr);
+	next_out(PPP_PROTO_LCP, PPP_CONF_ACK);
+	assert_true(H.link.lcp.peer_pfc && H.link.lcp.peer_acfc);
+	peer_ack(PPP_PROTO_LCP, scr);
+	ch = next_out(PPP_PROTO_CHAP, 1);
+	resp[0] = 16;
+	chap_md5_response(ch->id, "clientPass", 10, ch->data + 1, 16, resp + 1);
+	memcpy(resp + 17, "alice", 5);
+	/* PFC: the protocol field arrives compressed (c2 23 cannot be; send CHAP uncompressed) */
+	peer(PPP_PROTO_CHAP, 2, ch->id, resp, sizeof resp);
+	next_out(PPP_PROTO_CHAP, 3);
+	next_out(PPP_PROTO_IPCP, PPP_CONF_REQ);
+	/* a peer insisting on its own address: 5 Naks, then the option is rejected */
+	const uint8_t mine[] = { 3, 6, 203, 0, 113, 77 };
+	for (int i = 0; i < 5; i++) {
+		peer(PPP_PROTO_IPCP, PPP_CONF_REQ, (uint8_t)(10 + i), mine, sizeof mine);
+		f = next_out(PPP_PROTO_IPCP, PPP_CONF_NAK);
+		assert_int_equal(f->data[2], 198);
+	}
+	peer(PPP_PROTO_IPCP, PPP_CONF_REQ, 20, mine, sizeof mine);
+	f = next_out(PPP_PROTO_IPCP, PPP_CONF_REJ);
+	assert_memory_equal(f->data, mine, 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +567,8 @@ int main(void)
 		cmocka_unit_test_setup(test_pap, setup),
 		cmocka_unit_test_setup(test_pap_bad_password_and_lower_down, setup),
 		cmocka_unit_test_setup(test_malformed_frames, setup),
+		cmocka_unit_test_setup(test_chap_no_response, setup),
+		cmocka_unit_test_setup(test_pfc_accepted_and_ipcp_max_failure, setup),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	mschap_cleanup();

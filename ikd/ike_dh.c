@@ -354,7 +354,9 @@ static EVP_PKEY *ecp_peer(const struct group_info *g, const uint8_t *peer)
 	if (!pkey)
 		return NULL;
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-	int ok = ctx && EVP_PKEY_public_check(ctx) == 1;
+	/* Point on the curve and not at infinity; both curves have cofactor 1, so the
+	 * full check's order multiplication adds nothing but time (~10 ms on P-384). */
+	int ok = ctx && EVP_PKEY_public_check_quick(ctx) == 1;
 	EVP_PKEY_CTX_free(ctx);
 	if (!ok) {
 		EVP_PKEY_free(pkey);

@@ -74,23 +74,35 @@ struct phase {
 			    size_t size, int *ndiff);
 };
 
+/* Every transform of the peer's SA, decoded once. Returns the count. */
+static size_t decode_all(const struct isakmp_sa *peer, const struct phase *ph,
+			 union offer offers[ISAKMP_MAX_TRANSFORMS])
+{
+	size_t n = 0;
+	for (uint16_t pi = 0; pi < peer->nprop; pi++) {
+		const struct isakmp_proposal *p = &peer->prop[pi];
+		for (uint16_t ti = 0; ti < p->ntransforms && n < ISAKMP_MAX_TRANSFORMS; ti++)
+			ph->decode(peer, pi, (uint16_t)(p->first_transform + ti), &offers[n++]);
+	}
+	return n;
+}
+
 /* Our proposals in order x the peer's transforms: the first match -> *o (and *k_out). */
 static bool phase_find(const struct isakmp_sa *peer, const struct phase *ph, union offer *o,
 		       size_t *k_out)
 {
-	char d[96];
-	int n;
+	union offer offers[ISAKMP_MAX_TRANSFORMS];
+	size_t n = decode_all(peer, ph, offers);
+	int nd;
 	for (size_t k = 0; k < ph->nours; k++)
-		for (uint16_t pi = 0; pi < peer->nprop; pi++) {
-			const struct isakmp_proposal *p = &peer->prop[pi];
-			for (uint16_t ti = 0; ti < p->ntransforms; ti++) {
-				ph->decode(peer, pi, (uint16_t)(p->first_transform + ti), o);
-				if (ph->unsupported(o) || ph->diff(o, ph->pol, k, d, sizeof d, &n))
-					continue;
-				if (k_out)
-					*k_out = k;
-				return true;
-			}
+		for (size_t i = 0; i < n; i++) {
+			if (ph->unsupported(&offers[i]) ||
+			    ph->diff(&offers[i], ph->pol, k, NULL, 0, &nd))
+				continue;
+			*o = offers[i];
+			if (k_out)
+				*k_out = k;
+			return true;
 		}
 	return false;
 }
@@ -100,26 +112,23 @@ static void phase_explain(const struct isakmp_sa *peer, const struct phase *ph, 
 			  size_t why_len)
 {
 	struct text t = { why, why_len, 0 };
-	char s[64], ours[64], best[256] = "", diff[96];
+	union offer offers[ISAKMP_MAX_TRANSFORMS];
+	size_t n = decode_all(peer, ph, offers), best_i = 0, best_k = 0;
+	char s[64], ours[64], diff[96];
 	int best_n = 99;
-	union offer o;
 	text_add(&t, "peer offered ");
-	for (uint16_t pi = 0, shown = 0; pi < peer->nprop; pi++) {
-		const struct isakmp_proposal *p = &peer->prop[pi];
-		for (uint16_t ti = 0; ti < p->ntransforms; ti++, shown++) {
-			ph->decode(peer, pi, (uint16_t)(p->first_transform + ti), &o);
-			const char *unsup = ph->unsupported(&o);
-			ph->offer_str(&o, s, sizeof s);
-			if (shown < LIST_SHOWN)
-				text_add(&t, "%s%s%s%s%s", shown ? ", " : "", s, unsup ? " (" : "",
-					 unsup ? unsup : "", unsup ? ")" : "");
-			for (size_t k = 0; k < ph->nours && !unsup; k++) {
-				int n;
-				if (ph->diff(&o, ph->pol, k, diff, sizeof diff, &n) && n < best_n) {
-					best_n = n;
-					snprintf(best, sizeof best, "peer %s vs ours %s: %s", s,
-						 ph->ours_str(ph->pol, k, ours, sizeof ours), diff);
-				}
+	for (size_t i = 0; i < n; i++) {
+		const char *unsup = ph->unsupported(&offers[i]);
+		if (i < LIST_SHOWN)
+			text_add(&t, "%s%s%s%s%s", i ? ", " : "",
+				 ph->offer_str(&offers[i], s, sizeof s), unsup ? " (" : "",
+				 unsup ? unsup : "", unsup ? ")" : "");
+		for (size_t k = 0; k < ph->nours && !unsup; k++) {
+			int nd;
+			if (ph->diff(&offers[i], ph->pol, k, NULL, 0, &nd) && nd < best_n) {
+				best_n = nd;
+				best_i = i;
+				best_k = k;
 			}
 		}
 	}
@@ -127,8 +136,42 @@ static void phase_explain(const struct isakmp_sa *peer, const struct phase *ph, 
 	for (size_t k = 0; k < ph->nours && k < LIST_SHOWN; k++)
 		text_add(&t, "%s%s", k ? ", " : "", ph->ours_str(ph->pol, k, s, sizeof s));
 	text_add(&t, " (%zu in all)", ph->nours);
-	if (best[0])
-		text_add(&t, "; closest: %s", best);
+	if (best_n < 99) {
+		int nd;
+		ph->diff(&offers[best_i], ph->pol, best_k, diff, sizeof diff, &nd);
+		text_add(&t, "; closest: peer %s vs ours %s: %s",
+			 ph->offer_str(&offers[best_i], s, sizeof s),
+			 ph->ours_str(ph->pol, best_k, ours, sizeof ours), diff);
+	}
+}
+
+/*
+ * Differences between an offer and one of our proposals: counted always, the first one
+ * described in buf when there is a buf (the search passes none: it only needs "any?").
+ */
+struct diff {
+	char *buf;
+	size_t size;
+	int n;
+};
+
+/* Count a difference; true when the caller should describe it. */
+static bool diff_describe(struct diff *d)
+{
+	return d->n++ == 0 && d->buf;
+}
+
+static const char *diff_result(const struct diff *d, int *ndiff)
+{
+	*ndiff = d->n;
+	return d->n ? (d->buf ? d->buf : "") : NULL;
+}
+
+/* "aes256", "3des", "enc9": the encryption part of a proposal name. */
+static const char *enc_part(const char *full, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.*s", (int)strcspn(full, "-"), full);
+	return buf;
 }
 
 /* ---- lifetimes in a transform ---- */
@@ -220,46 +263,24 @@ static bool auth_allowed(const struct ike_p1_policy *pol, uint16_t auth)
 static const char *p1_diff(const struct ike_p1_offer *o, const struct ike_p1_prop *ours,
 			   const struct ike_p1_policy *pol, char *buf, size_t size, int *ndiff)
 {
-	char a[32], b[32];
-	const char *first = NULL;
-	*ndiff = 0;
-	if (o->prop.enc != ours->enc || o->prop.keylen != ours->keylen) {
-		struct ike_p1_prop x = o->prop, y = *ours;
-		char xa[48], ya[48];
-		ike_p1_prop_str(&x, xa, sizeof xa);
-		ike_p1_prop_str(&y, ya, sizeof ya);
-		snprintf(buf, size, "encryption %.*s vs %.*s", (int)strcspn(xa, "-"), xa,
-			 (int)strcspn(ya, "-"), ya);
-		first = buf;
-		(*ndiff)++;
-	}
-	if (o->prop.hash != ours->hash) {
-		if (!first)
-			snprintf(buf, size, "hash %s vs %s",
-				 ike_name_of(ike_hash_names, o->prop.hash) ?: "?",
-				 ike_name_of(ike_hash_names, ours->hash) ?: "?");
-		first = buf;
-		(*ndiff)++;
-	}
-	if (o->prop.group != ours->group) {
-		if (!first)
-			snprintf(buf, size, "DH group %s vs %s",
-				 ike_name_of(ike_group_names, o->prop.group) ?: "?",
-				 ike_name_of(ike_group_names, ours->group) ?: "?");
-		first = buf;
-		(*ndiff)++;
-	}
-	if (!auth_allowed(pol, o->auth)) {
-		if (!first) {
-			snprintf(a, sizeof a, "%s", ike_name_of(ike_auth_names, o->auth) ?: "?");
-			snprintf(b, sizeof b, "%s",
-				 pol->nauth ? ike_name_of(ike_auth_names, pol->auth[0]) ?: "?" : "none");
-			snprintf(buf, size, "auth method %s vs %s", a, b);
-		}
-		first = buf;
-		(*ndiff)++;
-	}
-	return first;
+	struct diff d = { buf, size, 0 };
+	char x[48], y[48], e1[24], e2[24];
+	if ((o->prop.enc != ours->enc || o->prop.keylen != ours->keylen) && diff_describe(&d))
+		snprintf(buf, size, "encryption %s vs %s",
+			 enc_part(ike_p1_prop_str(&o->prop, x, sizeof x), e1, sizeof e1),
+			 enc_part(ike_p1_prop_str(ours, y, sizeof y), e2, sizeof e2));
+	if (o->prop.hash != ours->hash && diff_describe(&d))
+		snprintf(buf, size, "hash %s vs %s", ike_name_of(ike_hash_names, o->prop.hash) ?: "?",
+			 ike_name_of(ike_hash_names, ours->hash) ?: "?");
+	if (o->prop.group != ours->group && diff_describe(&d))
+		snprintf(buf, size, "DH group %s vs %s",
+			 ike_name_of(ike_group_names, o->prop.group) ?: "?",
+			 ike_name_of(ike_group_names, ours->group) ?: "?");
+	if (!auth_allowed(pol, o->auth) && diff_describe(&d))
+		snprintf(buf, size, "auth method %s vs %s",
+			 ike_name_of(ike_auth_names, o->auth) ?: "?",
+			 pol->nauth ? ike_name_of(ike_auth_names, pol->auth[0]) ?: "?" : "none");
+	return diff_result(&d, ndiff);
 }
 
 static void p1_decode_any(const struct isakmp_sa *sa, uint16_t pi, uint16_t ti,
@@ -404,44 +425,31 @@ static bool pfs_ok(const struct ike_p2_policy *pol, const struct ike_p2_prop *ou
 static const char *p2_diff(const struct ike_p2_offer *o, const struct ike_p2_prop *ours,
 			   const struct ike_p2_policy *pol, char *buf, size_t size, int *ndiff)
 {
-	char x[48], y[48];
-	const char *first = NULL;
+	struct diff d = { buf, size, 0 };
+	char x[48], y[48], e1[24], e2[24];
 	bool transport = ipsec_encap_is_transport(o->encap);
-	*ndiff = 0;
-	ike_p2_prop_str(&o->prop, x, sizeof x);
-	ike_p2_prop_str(ours, y, sizeof y);
-	if (o->prop.esp_id != ours->esp_id || o->prop.keylen != ours->keylen) {
-		snprintf(buf, size, "encryption %.*s vs %.*s", (int)strcspn(x, "-"), x,
-			 (int)strcspn(y, "-"), y);
-		first = buf;
-		(*ndiff)++;
-	}
-	if (o->prop.auth != ours->auth) {
-		if (!first)
-			snprintf(buf, size, "integrity %s vs %s",
-				 ike_name_of(ipsec_auth_names, o->prop.auth) ?: "?",
-				 ike_name_of(ipsec_auth_names, ours->auth) ?: "?");
-		first = buf;
-		(*ndiff)++;
-	}
-	if (!pfs_ok(pol, ours, o->prop.pfs_group)) {
-		if (!first)
-			snprintf(buf, size, "PFS group %s vs %s",
-				 o->prop.pfs_group ? ike_name_of(ike_group_names, o->prop.pfs_group) ?: "?" : "none",
-				 ours->pfs_group ? ike_name_of(ike_group_names, ours->pfs_group) ?: "?" : "none or a modern group");
-		first = buf;
-		(*ndiff)++;
-	}
-	if (transport != pol->transport || (ipsec_encap_is_udp(o->encap) && !pol->nat_detected)) {
-		if (!first)
-			snprintf(buf, size, "mode %s vs %s%s",
-				 o->encap ? ike_name_of(ipsec_encap_names, o->encap) : "unspecified",
-				 pol->transport ? "transport" : "tunnel",
-				 pol->nat_detected ? "" : " (no NAT detected)");
-		first = buf;
-		(*ndiff)++;
-	}
-	return first;
+	uint16_t g = o->prop.pfs_group;
+	if ((o->prop.esp_id != ours->esp_id || o->prop.keylen != ours->keylen) &&
+	    diff_describe(&d))
+		snprintf(buf, size, "encryption %s vs %s",
+			 enc_part(ike_p2_prop_str(&o->prop, x, sizeof x), e1, sizeof e1),
+			 enc_part(ike_p2_prop_str(ours, y, sizeof y), e2, sizeof e2));
+	if (o->prop.auth != ours->auth && diff_describe(&d))
+		snprintf(buf, size, "integrity %s vs %s",
+			 ike_name_of(ipsec_auth_names, o->prop.auth) ?: "?",
+			 ike_name_of(ipsec_auth_names, ours->auth) ?: "?");
+	if (!pfs_ok(pol, ours, g) && diff_describe(&d))
+		snprintf(buf, size, "PFS group %s vs %s",
+			 g ? ike_name_of(ike_group_names, g) ?: "?" : "none",
+			 ours->pfs_group ? ike_name_of(ike_group_names, ours->pfs_group) ?: "?" :
+			 "none or a modern group");
+	if ((transport != pol->transport || (ipsec_encap_is_udp(o->encap) && !pol->nat_detected)) &&
+	    diff_describe(&d))
+		snprintf(buf, size, "mode %s vs %s%s",
+			 o->encap ? ike_name_of(ipsec_encap_names, o->encap) : "unspecified",
+			 pol->transport ? "transport" : "tunnel",
+			 pol->nat_detected ? "" : " (no NAT detected)");
+	return diff_result(&d, ndiff);
 }
 
 static void p2_decode_any(const struct isakmp_sa *sa, uint16_t pi, uint16_t ti,

@@ -28,7 +28,7 @@ check_same_spis client server "$client" "$server" "$public"
 udp1701_traffic client server "$client" "$server" 5 "$public"
 log "UDP/1701 passed both ways through UDP-encapsulated ESP across the NAT"
 
-kill "${_vm_charon_pid[server]}"
+kill -9 "${_vm_charon_pid[server]}"    # no Deletes: only DPD can notice
 wait_for 60 "ikd's DPD to declare charon dead" grep -q 'event=dpd_peer_dead' "$VM_STATE/ikd-client.log"
 wait_for 10 "ikd to remove the ESP states of the dead peer" esp_states_are client 0
 kill -0 "$IKD_PID" || fail "ikd died"

@@ -1,0 +1,83 @@
+# tests/vm/e2e-helpers.bash - the full L2TP/IPsec stack for the e2e-*.sh scenarios and the
+# demo lab (sourced after lib.sh and ikev1-helpers.bash; not a scenario itself).
+#
+# Topology (netns_nat): client namespaces 198.51.100.N behind "nat", which masquerades out of
+# 192.0.2.254 to "server" 192.0.2.1. The server runs ikd + l2tpd with both control sockets
+# in $E2E_RUN, so `vpnctl --rundir $E2E_RUN` sees both daemons. Each client runs strongSwan
+# (IKEv1 PSK, transport mode for UDP/1701) and xl2tpd + pppd (MS-CHAPv2).
+# PPP addresses: server end 203.0.113.1, pool 203.0.113.10-99, dedicated 203.0.113.200+.
+
+E2E_PSK="e2e-demo-psk-$(date +%s)"
+E2E_SERVER=192.0.2.1
+E2E_NAT_PUBLIC=192.0.2.254
+E2E_RUN=$VM_STATE/ikd-server          # ikd_conf puts ikd.sock here; l2tpd.sock joins it
+L2TPD=$L2SEC_BUILD/l2tpd/l2tpd
+VPNCTL=$L2SEC_BUILD/ctl/vpnctl
+[ -x "$L2TPD" ] || fail "$L2TPD not built"
+[ -x "$VPNCTL" ] || fail "$VPNCTL not built"
+if command -v ping > /dev/null; then PING=(ping); else need busybox; PING=(busybox ping); fi
+
+e2e_vpnctl() { "$VPNCTL" --rundir "$E2E_RUN" "$@"; }
+
+# e2e_server USERS_LINES [L2TPD_LINES]: start ikd and l2tpd in "server". USERS_LINES are
+# libconfig entries of the users list.
+e2e_server() {
+	local users=$1 extra=${2:-}
+	ikd_conf server "%any" "$E2E_PSK" ""
+	ikd_start server
+	cat > "$E2E_RUN/l2tpd.conf" <<-EOF
+		l2tpd = {
+		  listen = "any";
+		  hostname = "l2sec-demo";
+		  hello_interval = "5s";
+		  secrets = "$E2E_RUN/l2tpd-secrets.conf";
+		  control_socket = "$E2E_RUN/l2tpd.sock";
+		  $extra
+		};
+		ppp = {
+		  auth = [ "mschapv2" ];
+		  local_ip = "203.0.113.1";
+		  dns = [ "203.0.113.53" ];
+		  echo_interval = "5s";
+		  echo_failures = 3;
+		};
+		pools = ( { start = "203.0.113.10"; end = "203.0.113.99"; } );
+	EOF
+	(umask 077; printf 'users = (\n%s\n);\n' "$users" > "$E2E_RUN/l2tpd-secrets.conf")
+	modprobe -a l2tp_ppp ppp_generic
+	start_bg l2tpd server "$L2TPD" -d -f "$E2E_RUN/l2tpd.conf"
+	L2TPD_PID=$BG_PID
+	wait_for 20 "l2tpd to listen" _alive_and l2tpd "$L2TPD_PID" grep -q 'event=listening' "$VM_STATE/l2tpd.log"
+}
+
+# e2e_client NS ADDR USER PASSWORD: strongSwan + xl2tpd/pppd in NS (behind the NAT).
+e2e_client() {
+	local ns=$1 addr=$2 user=$3 pw=$4
+	charon_conf "$ns" "$addr" "$E2E_SERVER" initiator aes128-sha256-modp2048 aes128-sha256 "$E2E_PSK"
+	start_charon "$ns" "$VM_STATE/$ns"
+	cat > "$VM_STATE/$ns/xl2tpd.conf" <<-EOF
+		[global]
+		port = 1701
+		access control = no
+		[lac server]
+		lns = $E2E_SERVER
+		pppoptfile = $VM_STATE/$ns/options
+		length bit = yes
+		autodial = no
+		redial = no
+		require authentication = no
+	EOF
+	printf '%s\n' "name $user" "password $pw" refuse-pap refuse-chap refuse-mschap refuse-eap \
+		noauth noccp nodefaultroute noipdefault "mtu 1400" "mru 1400" "lcp-echo-interval 0" \
+		"logfile $VM_STATE/pppd-$ns.log" > "$VM_STATE/$ns/options"
+	start_xl2tpd "$ns" "$VM_STATE/$ns/xl2tpd.conf"
+}
+
+# e2e_connect NS: IPsec first, then L2TP/PPP; prints the client's PPP interface.
+e2e_connect() {
+	local ns=$1
+	charon_swanctl "$ns" --initiate --child l2tp --timeout 60 > "$VM_STATE/initiate-$ns.log" 2>&1 ||
+		{ cat "$VM_STATE/initiate-$ns.log" >&2; fail "IPsec from $ns to the server failed"; }
+	xl2tpd_control "$ns" "c server"
+	ppp_wait "$ns" 60
+}

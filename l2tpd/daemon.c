@@ -327,7 +327,7 @@ static void shutdown_hook(void *arg)
 	tunnel_reap(d);
 }
 
-int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf)
+int l2tpd_init(struct l2tpd *d, struct l2tpd_conf *conf)
 {
 	int r;
 
@@ -339,14 +339,25 @@ int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf)
 		log_err("internal_error", "reason=\"tunnel state table inconsistent\"");
 		return -EINVAL;
 	}
-	r = check_kernel();
-	if (r < 0)
-		return r;
 	d->tunnel_by_id = calloc(65536, sizeof *d->tunnel_by_id);
 	d->msg = malloc(sizeof *d->msg);
 	if (!d->tunnel_by_id || !d->msg || pools_init(d) < 0)
 		return -ENOMEM;
 	r = evloop_open(&d->ev);
+	if (r < 0)
+		return r;
+	ppp_session_setup(d);
+	evloop_timer_init(&d->reap_timer, &d->ev, reap_cb, d);
+	return open_listener(d);
+}
+
+int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf)
+{
+	int r = check_kernel();
+
+	if (r < 0)
+		return r;
+	r = l2tpd_init(d, conf);
 	if (r < 0)
 		return r;
 	r = kl2tp_open(&d->kl2tp);
@@ -356,12 +367,9 @@ int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf)
 		log_err("netlink_open_failed", "err=%d", r);
 		return r;
 	}
+	/* The listener is bound already, but a stale tunnel socket of a dead process cannot
+	 * exist (the kernel deletes tunnels with their last descriptor), so nothing races. */
 	sweep_stale(d);
-	ppp_session_setup(d);
-	evloop_timer_init(&d->reap_timer, &d->ev, reap_cb, d);
-	r = open_listener(d);
-	if (r < 0)
-		return r;
 	mkdir(L2SEC_RUNDIR, 0755);
 	r = l2tpd_ctl_start(d);
 	if (r < 0)

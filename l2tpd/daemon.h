@@ -88,6 +88,9 @@ uint64_t l2tpd_now_ms(void);
  * -errno. d->conf is borrowed and must outlive d.
  */
 int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf);
+/* The part of l2tpd_start() that needs no kernel support: tables, pools, loop, listener
+ * (unit tests use it alone; kernel calls then fail cleanly). 0 or -errno. */
+int l2tpd_init(struct l2tpd *d, struct l2tpd_conf *conf);
 /* Run the loop until SIGINT/SIGTERM; every tunnel is closed on the way out. */
 int l2tpd_run(struct l2tpd *d);
 /* Close everything l2tpd_start() opened (idempotent). */

@@ -204,20 +204,25 @@ static void load_pools(struct l2tpd_conf *c, struct cfg *cf, config_setting_t *l
 static int load_main(struct l2tpd_conf *c, struct cfg *cf)
 {
 	static const char *const known[] = { "l2tpd", "ppp", "pools", NULL };
-	config_setting_t *root = cfg_root(cf), *g;
+	config_setting_t *root = cfg_root(cf), *g, *ppp = NULL;
 
 	if (!root)
 		return -EINVAL;
 	cfg_check_keys(cf, root, known);
 	if (cfg_get_group(cf, root, "l2tpd", 0, &g) == 1)
 		load_l2tpd_group(c, cf, g);
-	if (cfg_get_group(cf, root, "ppp", 0, &g) == 1)
-		load_ppp_group(c, cf, g);
+	if (cfg_get_group(cf, root, "ppp", 0, &ppp) == 1)
+		load_ppp_group(c, cf, ppp);
 	if (cfg_get_list(cf, root, "pools", 0, &g) == 1)
 		load_pools(c, cf, g);
 	/* cross-field checks */
-	if (l2tpd_conf_in_pool(c, c->local_ip))
-		cfg_error_at(cf, NULL, "ppp.local_ip", "lies inside a pool");
+	if (l2tpd_conf_in_pool(c, c->local_ip)) {
+		if (ppp && config_setting_get_member(ppp, "local_ip"))
+			cfg_error_at(cf, config_setting_get_member(ppp, "local_ip"), NULL,
+				     "lies inside a pool");
+		else
+			cfg_error_at(cf, NULL, "ppp.local_ip", "the default lies inside a pool");
+	}
 	return cfg_error_count(cf) ? -EINVAL : 0;
 }
 
@@ -269,6 +274,7 @@ static void load_user(struct l2tpd_conf *c, struct cfg *cf, config_setting_t *g)
 	}
 	if (get_ipv4(cf, g, "ip", 0, &u->ip) == 1)
 		u->has_ip = true;
+	u->setting = g;
 	u->name = strdup(name);
 	if (!u->name) {
 		secret_free(&u->password);
@@ -284,7 +290,7 @@ static void check_users(struct l2tpd_conf *c, struct cfg *cf)
 	qsort(c->users, c->n_users, sizeof *c->users, user_cmp);
 	for (size_t i = 1; i < c->n_users; i++)
 		if (strcmp(c->users[i].name, c->users[i - 1].name) == 0)
-			cfg_error_at(cf, NULL, "users", "user '%s' defined twice",
+			cfg_error_at(cf, c->users[i].setting, "name", "user '%s' defined twice",
 				     c->users[i].name);
 	for (size_t i = 0; i < c->n_users; i++) {
 		const struct l2tpd_user *u = &c->users[i];
@@ -294,11 +300,11 @@ static void check_users(struct l2tpd_conf *c, struct cfg *cf)
 			continue;
 		inet_ntop(AF_INET, &u->ip, a, sizeof a);
 		if (u->ip.s_addr == c->local_ip.s_addr)
-			cfg_error_at(cf, NULL, "users", "user '%s': ip %s is ppp.local_ip",
+			cfg_error_at(cf, u->setting, "ip", "user '%s': ip %s is ppp.local_ip",
 				     u->name, a);
 		for (size_t j = i + 1; j < c->n_users; j++)
 			if (c->users[j].has_ip && c->users[j].ip.s_addr == u->ip.s_addr)
-				cfg_error_at(cf, NULL, "users",
+				cfg_error_at(cf, c->users[j].setting, "ip",
 					     "users '%s' and '%s' have the same ip %s", u->name,
 					     c->users[j].name, a);
 	}
@@ -336,6 +342,8 @@ static int load_secrets(struct l2tpd_conf *c, struct cfg *cf)
 				cfg_error_at(cf, e, NULL, "a user is a group { name = ...; ... }");
 		}
 		check_users(c, cf);
+		for (size_t i = 0; i < c->n_users; i++)
+			c->users[i].setting = NULL;   /* the document goes after loading */
 	}
 	return cfg_error_count(cf) ? -EINVAL : 0;
 }
@@ -359,12 +367,14 @@ int l2tpd_conf_load(struct l2tpd_conf *c, const char *path, const char *secrets_
 	r = cfg_load(&mc, path);
 	if (r == 0)
 		r = load_main(c, &mc);
-	if (r == 0) {
+	if (r == 0 || secrets_override) {   /* errors of both files at once */
 		const char *sp = secrets_override ? secrets_override : c->secrets_path;
+		int s = cfg_load_secret(&sc, sp);
 
-		r = cfg_load_secret(&sc, sp);
+		if (s == 0)
+			s = load_secrets(c, &sc);
 		if (r == 0)
-			r = load_secrets(c, &sc);
+			r = s;
 	}
 	cfg_errors_print(&mc, errout);
 	cfg_errors_print(&sc, errout);

@@ -64,6 +64,7 @@ struct l2tpd_user {
 	uint8_t nt_hash[MSCHAP_NT_HASH_LEN];
 	bool has_ip;
 	struct in_addr ip;           /* dedicated address */
+	config_setting_t *setting;   /* where it was defined, during loading only (errors) */
 };
 
 struct l2tpd_conf {

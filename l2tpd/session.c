@@ -170,7 +170,7 @@ static void event_session(struct session *s, uint16_t type, const char *reason)
 void session_counters(struct session *s, struct rtnl_counters *out)
 {
 	memset(out, 0, sizeof *out);
-	if (s->k.ifindex > 0)
+	if (s->k.ifindex > 0 && s->t->d->rtnl.k.nl)
 		rtnl_link_counters(&s->t->d->rtnl, s->k.ifindex, out);
 }
 
@@ -224,7 +224,7 @@ void session_close(struct session *s, bool send, uint16_t result, const char *re
 	ppp_session_free(s->ppp);
 	s->ppp = NULL;
 	kppp_session_close(&s->k);
-	if (s->kernel_session) {
+	if (s->kernel_session && d->kl2tp.k.nl) {
 		int r = kl2tp_session_delete(&d->kl2tp, t->tid, s->sid);
 
 		if (r < 0 && r != -ENOENT && r != -ENODEV)
@@ -253,7 +253,7 @@ int session_kernel_open(struct session *s, bool lns)
 				     .peer_len = t->peer_len };
 	char q[LOG_QUOTE_MAX];
 	const char *step = "genl session";
-	int r = kl2tp_session_create(&d->kl2tp, &kc);
+	int r = d->kl2tp.k.nl ? kl2tp_session_create(&d->kl2tp, &kc) : -ENOTCONN;
 
 	if (r == 0) {
 		s->kernel_session = true;

@@ -280,8 +280,8 @@ static void tunnel_teardown(struct tunnel *t, const char *reason)
 				 log_quote(q, sizeof q, d->kl2tp.k.errmsg));
 		t->kernel = false;
 	}
-	if (d->tunnel_by_id[t->tid] == t) {
-		d->tunnel_by_id[t->tid] = NULL;
+	if (!t->torn_down) {
+		t->torn_down = true;
 		peer_unlink(t);
 		d->n_tunnels--;
 		log_info("tunnel_down", "tunnel=%u peer_tunnel=%u peer=%s host=%s age=%llus reason=%s",
@@ -324,6 +324,9 @@ void tunnel_close(struct tunnel *t, uint16_t result, uint16_t error, const char 
 
 static void tunnel_free(struct tunnel *t)
 {
+	/* Closing tunnels stay in the table until here: they still ack the peer. */
+	if (t->d->tunnel_by_id[t->tid] == t)
+		t->d->tunnel_by_id[t->tid] = NULL;
 	evloop_timer_stop(&t->rel_timer);
 	evloop_timer_stop(&t->close_timer);
 	evloop_io_stop(&t->io);
@@ -440,7 +443,7 @@ int tunnel_kernel_create(struct tunnel *t)
 	struct kl2tp_tunnel_cfg kc = { .tunnel_id = t->tid, .peer_tunnel_id = t->peer_tid,
 				       .version = 2, .fd = t->fd };
 	char q[LOG_QUOTE_MAX];
-	int r = kl2tp_tunnel_create(&t->d->kl2tp, &kc);
+	int r = t->d->kl2tp.k.nl ? kl2tp_tunnel_create(&t->d->kl2tp, &kc) : -ENOTCONN;
 
 	if (r < 0) {
 		log_err("kernel_tunnel_create_failed", "tunnel=%u err=%d msg=%s", t->tid, r,

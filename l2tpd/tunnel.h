@@ -41,6 +41,7 @@ struct tunnel {
 	bool lac;                       /* we initiated (SCCRQ sender) */
 	bool kernel;                    /* kernel tunnel created */
 	bool reaping;                   /* on d->reap */
+	bool torn_down;                 /* sessions and kernel tunnel gone, counted out */
 	bool stop_sent;                 /* our StopCCN is queued: freed once acked */
 	bool challenged;                /* we sent a Challenge: SCCCN/SCCRP must answer it */
 	struct sockaddr_storage peer;   /* address and port */

@@ -523,8 +523,11 @@ static int cmd_natt_listen(struct xfrm_handle *h, int argc, char **argv)
 
 	if (argc > 0 && (!parse_u32(argv[0], &port) || port > 65535))
 		return die("bad port ", argv[0]);
-	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0), one = 1;
 	a6.sin6_port = a4.sin_port = htons((uint16_t)port);
+	/* IPv6-only, so that an IPv4 socket can hold the same port beside it. */
+	if (fd >= 0 && v6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (fd < 0 || (v6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6)) :
 			    bind(fd, (struct sockaddr *)&a4, sizeof(a4))) < 0)
 		return die("socket/bind: ", strerror(errno));

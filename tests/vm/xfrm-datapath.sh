@@ -3,7 +3,8 @@
 # tests/tools/xfrmctl) on both ends of a veth pair carry real traffic, for every algorithm
 # family of the table (AES-GCM, ChaCha20-Poly1305, AES-CBC+HMAC-SHA2, 3DES+HMAC-SHA1) in
 # transport and tunnel mode, with and without UDP encapsulation on port 4500, and for the
-# other key/ICV/HMAC variants of the table in transport mode. Each case must: pass a ping in both directions, have the packets counted by
+# other key/ICV/HMAC variants of the table in transport mode; then IPv6 (AES-GCM, both modes,
+# with and without encapsulation). Each case must: pass a ping in both directions, have the packets counted by
 # the ESP states on both sides (so cleartext delivery fails), show in `ip xfrm state` the
 # algorithm, key bytes, ICV/truncation length, mode, tagged reqid and encapsulation that
 # were installed, and be removed by the library's scoped flush.
@@ -19,10 +20,20 @@ ip -n left addr add 198.51.100.1/32 dev lo
 ip -n right addr add 203.0.113.1/32 dev lo
 ip -n left route add 203.0.113.1/32 via 192.0.2.2 src 198.51.100.1
 ip -n right route add 198.51.100.1/32 via 192.0.2.1 src 203.0.113.1
+ip -n left addr add 2001:db8::1/64 dev v-right nodad
+ip -n right addr add 2001:db8::2/64 dev v-left nodad
+ip -n left addr add 2001:db8:1::1/128 dev lo
+ip -n right addr add 2001:db8:2::1/128 dev lo
+ip -n left route add 2001:db8:2::1/128 via 2001:db8::2 src 2001:db8:1::1
+ip -n right route add 2001:db8:1::1/128 via 2001:db8::1 src 2001:db8:2::1
 # NAT-T needs a UDP_ENCAP socket on 4500 at the receiver, as ikd holds one.
 start_bg natt-left left "$X" natt-listen 4500
 start_bg natt-right right "$X" natt-listen 4500
-wait_for 10 "natt sockets" grep -q listening "$VM_STATE/natt-left.log" "$VM_STATE/natt-right.log"
+start_bg natt6-left left "$X" natt-listen 4500 v6
+start_bg natt6-right right "$X" natt-listen 4500 v6
+for f in natt-left natt-right natt6-left natt6-right; do
+	wait_for 10 "the $f socket" grep -q listening "$VM_STATE/$f.log"
+done
 
 # alg -> "kernel-name key-bytes icv-or-trunc-bits kind" (kind: aead, or enc+auth name/key)
 declare -A kname=(
@@ -73,39 +84,39 @@ xfrmctl_script() {
 	ip netns exec "$1" "$X" -
 }
 
-# one_case ALG MODE ENCAP K
+# one_case ALG MODE ENCAP K: outer addresses L, R; tunnel inner LI, RI (set by use_ipv4/6)
 one_case() {
 	local alg=$1 mode=$2 encap=$3 k=$4 a b tun_lr=() tun_rl=() enc=()
 	local spi_lr=$((0x1000 + k)) spi_rl=$((0x2000 + k))
 	if [ "$mode" = tunnel ]; then
-		a=198.51.100.1 b=203.0.113.1
-		tun_lr=(tsrc=192.0.2.1 tdst=192.0.2.2) tun_rl=(tsrc=192.0.2.2 tdst=192.0.2.1)
+		a=$LI b=$RI
+		tun_lr=(tsrc=$L tdst=$R) tun_rl=(tsrc=$R tdst=$L)
 	else
-		a=192.0.2.1 b=192.0.2.2
+		a=$L b=$R
 	fi
 	[ "$encap" = yes ] && enc=(encap=4500:4500)
 	local ns sa_opts="mode=$mode reqid=$k replay=32 ${enc[*]}"
 	xfrmctl_script left <<-EOF || fail "$alg/$mode/encap=$encap: installing in left"
-		add-sa 192.0.2.1 192.0.2.2 $spi_lr $alg $sa_opts
-		add-sa 192.0.2.2 192.0.2.1 $spi_rl $alg $sa_opts
+		add-sa $L $R $spi_lr $alg $sa_opts
+		add-sa $R $L $spi_rl $alg $sa_opts
 		add-policy out $a $b mode=$mode reqid=$k ${tun_lr[*]}
 		add-policy in $b $a mode=$mode reqid=$k ${tun_rl[*]}
 	EOF
 	xfrmctl_script right <<-EOF || fail "$alg/$mode/encap=$encap: installing in right"
-		add-sa 192.0.2.1 192.0.2.2 $spi_lr $alg $sa_opts
-		add-sa 192.0.2.2 192.0.2.1 $spi_rl $alg $sa_opts
+		add-sa $L $R $spi_lr $alg $sa_opts
+		add-sa $R $L $spi_rl $alg $sa_opts
 		add-policy out $b $a mode=$mode reqid=$k ${tun_rl[*]}
 		add-policy in $a $b mode=$mode reqid=$k ${tun_lr[*]}
 	EOF
 
 	ip netns exec left ping -q -c 2 -i 0.2 -W 3 -I $a $b > /dev/null ||
 		fail "$alg/$mode/encap=$encap: ping $a -> $b through ESP failed"
-	check_state right 192.0.2.1 192.0.2.2 $spi_lr "$alg" $mode $k $encap
-	check_state left 192.0.2.2 192.0.2.1 $spi_rl "$alg" $mode $k $encap
+	check_state right $L $R $spi_lr "$alg" $mode $k $encap
+	check_state left $R $L $spi_rl "$alg" $mode $k $encap
 	# Counters read back through the library, then the scoped flush, in one process each.
 	local out_r out_l got_r got_l out
-	out_r=$(printf 'get-sa 192.0.2.2 %s\nflush\n' $spi_lr | xfrmctl_script right)
-	out_l=$(printf 'get-sa 192.0.2.1 %s\nflush\n' $spi_rl | xfrmctl_script left)
+	out_r=$(printf 'get-sa $R %s\nflush\n' $spi_lr | xfrmctl_script right)
+	out_l=$(printf 'get-sa $L %s\nflush\n' $spi_rl | xfrmctl_script left)
 	got_r=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' <<< "$out_r")
 	got_l=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' <<< "$out_l")
 	[ "${got_r:-0}" -ge 2 ] && [ "${got_l:-0}" -ge 2 ] ||
@@ -118,9 +129,13 @@ one_case() {
 		[ -z "$(ip -n $ns xfrm state)$(ip -n $ns xfrm policy | grep $'^\tdir ')" ] ||
 			fail "$alg/$mode/encap=$encap: state or policy left in $ns after the flush"
 	done
-	log "ok $alg $mode encap=$encap (esp packets in: right=$got_r left=$got_l)"
+	log "ok $alg $mode encap=$encap ipv$V (esp packets in: right=$got_r left=$got_l)"
 }
 
+use_ipv4() { V=4 L=192.0.2.1 R=192.0.2.2 LI=198.51.100.1 RI=203.0.113.1; }
+use_ipv6() { V=6 L=2001:db8::1 R=2001:db8::2 LI=2001:db8:1::1 RI=2001:db8:2::1; }
+
+use_ipv4
 k=1
 for alg in gcm16-256 chacha cbc256-sha256 3des-sha1; do
 	for mode in transport tunnel; do
@@ -133,5 +148,12 @@ done
 for alg in gcm8-128 gcm12-192 cbc128-sha1 cbc192-sha384 cbc256-sha512; do
 	one_case "$alg" transport no "$k"
 	k=$((k + 1))
+done
+use_ipv6
+for mode in transport tunnel; do
+	for encap in no yes; do
+		one_case gcm16-128 "$mode" "$encap" "$k"
+		k=$((k + 1))
+	done
 done
 log "all $((k - 1)) cases passed"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # xfrm-events: the library's event subscription and SPI allocation on a full kernel.
-#  - an SA with a 2 s soft and 4 s hard lifetime gives a soft expire, then a hard expire,
-#    then it is gone;
+#  - an SA with a 3 s soft and 10 s hard lifetime gives a soft expire, then a hard expire,
+#    then it is gone (the gap is wide because a loaded TCG guest can stall for seconds,
+#    and a timer that fires after the hard limit only reports the hard expiry);
 #  - a policy whose SA is missing makes the kernel send ACQUIRE with the right endpoints;
 #  - ALLOCSPI gives distinct SPIs; one larval SA is completed into a real ESP SA with
 #    UPDSA, the others are released as failed negotiations and leave nothing behind.
@@ -16,12 +17,12 @@ wait_for 10 "the event monitor" grep -q monitor=ready "$VM_STATE/monitor.log"
 events() { cat "$VM_STATE/monitor.log"; }
 
 # ---- soft and hard expiry ----
-ip netns exec ev "$X" add-sa 192.0.2.1 192.0.2.2 0x3001 gcm16-128 reqid=5 soft-s=2 hard-s=4 ||
+ip netns exec ev "$X" add-sa 192.0.2.1 192.0.2.2 0x3001 gcm16-128 reqid=5 soft-s=3 hard-s=10 ||
 	fail "add-sa with a short lifetime"
-wait_for 20 "a hard expire of spi 0x3001" grep -q "event=expire owned=1 hard=1 spi=0x00003001" \
+wait_for 40 "a hard expire of spi 0x3001" grep -q "event=expire owned=1 hard=1 spi=0x00003001" \
 	"$VM_STATE/monitor.log"
 soft=$(grep -n "event=expire owned=1 hard=0 spi=0x00003001 src=192.0.2.1 dst=192.0.2.2 reqid=5" \
-	"$VM_STATE/monitor.log" | head -1 | cut -d: -f1)
+	"$VM_STATE/monitor.log" | head -1 | cut -d: -f1 || true)
 hard=$(grep -n "event=expire owned=1 hard=1 spi=0x00003001" "$VM_STATE/monitor.log" | head -1 | cut -d: -f1)
 [ -n "$soft" ] || { events >&2; fail "no soft expire (with addresses and reqid) before the hard one"; }
 [ "$soft" -lt "$hard" ] || fail "soft expire (line $soft) came after the hard one (line $hard)"

@@ -231,7 +231,10 @@ static void xmit(struct peer *p, const uint8_t *buf, size_t len)
 	assert_int_equal(send(p->fd, buf, len, 0), (ssize_t)len);
 }
 
-/* Receive one datagram with our cookie; parse it (decrypting if needed, the IV given). */
+/*
+ * Receive one datagram with our cookie; parse it, decrypting with the IV given, or for a
+ * new exchange started by charon (iv NULL) with hash(last Phase 1 block | its M-ID).
+ */
 static void recv_msg(struct peer *p, const uint8_t *iv, uint8_t *iv_next)
 {
 	struct isakmp_err err = { 0 };
@@ -242,6 +245,12 @@ static void recv_msg(struct peer *p, const uint8_t *iv, uint8_t *iv_next)
 	} while (memcmp(p->buf, p->icky, 8));
 	assert_int_equal(isakmp_parse_header(p->buf, (size_t)n, &p->m, &err), 0);
 	const uint8_t *body = p->m.body;
+	uint8_t p2iv[IKE_BLOCK_MAX], unused[IKE_BLOCK_MAX];
+	if ((p->m.hdr.flags & ISAKMP_FLAG_ENC) && !iv) {
+		assert_int_equal(ikev1_phase2_iv(&p->k, p->p1_last, p->m.hdr.msgid, p2iv), 0);
+		iv = p2iv;
+		iv_next = unused;
+	}
 	if (p->m.hdr.flags & ISAKMP_FLAG_ENC) {
 		memcpy(p->plain, p->m.body, p->m.body_len);
 		assert_int_equal(ikev1_decrypt_body(p->k.suite.cipher, p->k.enc_key, iv, p->plain,
@@ -356,6 +365,7 @@ static void main_mode_1_2(struct peer *p)
 	put_p1_sa(p, &b);
 	/* NAT-T (RFC 3947) so that charon sends and checks NAT-D in messages 3/4. */
 	isakmp_put_data(&b, ISAKMP_PL_VID, ike_vid_get(IKE_VID_NATT_RFC3947)->value, 16, NULL);
+	isakmp_put_data(&b, ISAKMP_PL_VID, ike_vid_get(IKE_VID_DPD)->value, 16, NULL);
 	assert_int_equal(isakmp_build_finish(&b, &len), 0);
 	xmit(p, p->buf, len);
 
@@ -620,6 +630,72 @@ static void quick_mode_3(struct peer *p, struct qm *q)
 }
 
 /*
+ * DPD (RFC 3706) in an Informational exchange: HDR*, HASH(1), N(R-U-THERE) -->; charon
+ * answers in its own exchange with R-U-THERE-ACK. Every protected Informational message
+ * charon sends meanwhile (a DELETE for the CHILD_SA it could not install here) must
+ * carry a HASH(1) we verify.
+ */
+static void dpd_exchange(struct peer *p)
+{
+	struct buf_writer w;
+	struct isakmp_builder b;
+	const uint32_t msgid = 0x0d0d0001, seq = 0x00c0ffee;
+	struct isakmp_hdr h = { .exchange = ISAKMP_XCHG_INFO, .flags = ISAKMP_FLAG_ENC,
+				.msgid = msgid };
+	uint8_t spi[16], data[4] = { 0x00, 0xc0, 0xff, 0xee }, iv[IKE_BLOCK_MAX];
+	uint8_t next[IKE_BLOCK_MAX], want[IKE_HASH_MAX];
+	size_t len, hash_off, span_len, blen, hl = ike_hash_len(cur->hash);
+	memcpy(h.icookie, p->icky, 8);
+	memcpy(h.rcookie, p->rcky, 8);
+	memcpy(spi, p->icky, 8);
+	memcpy(spi + 8, p->rcky, 8);
+	struct isakmp_notify_pl n = { ISAKMP_DOI_IPSEC, ISAKMP_PROTO_ISAKMP, 16,
+				      ISAKMP_N_DPD_R_U_THERE, spi, data, 4 };
+	bw_init(&w, p->buf, sizeof p->buf);
+	isakmp_build_begin(&b, &w, &h);
+	isakmp_put_data(&b, ISAKMP_PL_HASH, NULL, hl, &hash_off);
+	size_t after_hash = isakmp_build_offset(&b);
+	isakmp_put_notify(&b, &n);
+	const uint8_t *span = isakmp_build_ptr(&b, after_hash, &span_len);
+	struct ike_chunk rest = IKE_CHUNK(span, span_len);
+	assert_int_equal(ikev1_qm_hash12(&p->k, msgid, NULL, &rest, p->buf + hash_off), 0);
+	isakmp_build_pad(&b, ike_cipher_block_len(cur->cipher));
+	assert_int_equal(isakmp_build_finish(&b, &len), 0);
+	assert_int_equal(ikev1_phase2_iv(&p->k, p->p1_last, msgid, iv), 0);
+	assert_int_equal(ikev1_encrypt_body(p->k.suite.cipher, p->k.enc_key, iv, p->buf + 28,
+					    len - 28, sizeof p->buf - 28, &blen, next), 0);
+	xmit(p, p->buf, len);
+
+	for (int tries = 0; tries < 4; tries++) {
+		struct isakmp_err err;
+		struct isakmp_notify_pl ack;
+		recv_msg(p, NULL, NULL);
+		int rc = isakmp_check_payloads(&p->m, &isakmp_rules_info, &err);
+		if (rc)
+			print_error("Informational: %s\n", err.reason);
+		assert_int_equal(rc, 0);
+		const uint8_t *r = isakmp_span_from(&p->m, 1, &span_len);
+		struct ike_chunk rest2 = IKE_CHUNK(r, span_len);
+		assert_int_equal(ikev1_qm_hash12(&p->k, p->m.hdr.msgid, NULL, &rest2, want), 0);
+		assert_int_equal(p->m.pl[0].body_len, hl);
+		assert_int_equal(ike_memcmp_ct(p->m.pl[0].body, want, hl), 0);
+		int ni = isakmp_find(&p->m, ISAKMP_PL_N, 0);
+		if (ni < 0)
+			continue;       /* a DELETE, verified above */
+		assert_int_equal(isakmp_notify_parse(&p->m.pl[ni], &ack, &err), 0);
+		if (ack.type != ISAKMP_N_DPD_R_U_THERE_ACK)
+			continue;
+		assert_int_equal(ack.spi_size, 16);
+		assert_memory_equal(ack.spi, spi, 16);
+		assert_int_equal(ack.data_len, 4);
+		assert_memory_equal(ack.data, data, 4);
+		print_message("  R-U-THERE-ACK with sequence 0x%08x, HASH(1) verified\n", seq);
+		return;
+	}
+	fail_msg("no R-U-THERE-ACK from charon");
+}
+
+/*
  * charon's level-4 log prints a chunk as "LABEL => N bytes @ 0x..." followed by lines
  * "   0: 01 02 ...  ascii". Find the first LABEL and decode N bytes into out.
  */
@@ -745,6 +821,8 @@ static void run_case(const struct live_case *c, uint8_t cookie_seed, bool aggres
 	quick_mode_3(&p, &q);
 	usleep(300000);         /* let charon derive and log the CHILD_SA keys */
 	compare_with_charon(&p, &q);
+	if (!aggressive)
+		dpd_exchange(&p);
 	close(p.fd);
 	ike_dh_free(p.dh);
 	ikev1_keys_wipe(&p.k);

@@ -29,7 +29,8 @@ netns_exec client "${PING[@]}" -c 3 -W 3 203.0.113.1 > "$VM_STATE/ping.log" ||
 say "ping through the tunnel: $(grep -o '[0-9]* received' "$VM_STATE/ping.log")"
 
 # The packets really went through ESP in UDP (NAT-T) on the server side.
-ip -n server xfrm state list | grep -q 'encap type espinudp' || fail "server's SAs are not UDP-encapsulated (NAT not handled?)"
+# (a here-string, not a pipe: under pipefail, grep -q closing the pipe early fails ip)
+grep -q 'encap type espinudp' <<< "$(ip -n server xfrm state list)" || fail "server's SAs are not UDP-encapsulated (NAT not handled?)"
 spi_in=$(xfrm_spi server "$E2E_NAT_PUBLIC" "$E2E_SERVER")
 [ -n "$spi_in" ] || fail "no ESP state from $E2E_NAT_PUBLIC to the server"
 xfrm_state_counter server "$spi_in" > /dev/null

@@ -26,6 +26,9 @@
  *     by the information field: no address/control bytes (the kernel strips and adds
  *     ff 03), no FCS. A read that returns -1/EAGAIN means nothing queued; the kernel
  *     keeps at most 32 unread frames per descriptor and drops the oldest beyond that.
+ *   - Watch unit_fd only while a channel is connected: a unit without channels polls
+ *     readable and reads 0 forever. chan_fd polling POLLHUP / reading 0 means the channel
+ *     is gone (the kernel session was deleted): the session has ended.
  *
  * Interface names. A unit is created through rtnetlink (RTM_NEWLINK kind "ppp" with
  * IFLA_PPP_DEV_FD) under its final name PREFIX<n>: no moment exists in which an l2tpd
@@ -34,7 +37,8 @@
  * PPPIOCNEWUNIT ("ppp<unit>") and a rename.
  *
  * Lifetimes: closing unit_fd deletes the interface (with its addresses and routes);
- * closing pppox_fd deletes the kernel session. All descriptors are close-on-exec.
+ * closing pppox_fd deletes the kernel session. All descriptors are close-on-exec, and the
+ * ones in struct kppp_session belong to it: kppp_session_close() closes them.
  */
 #ifndef L2SEC_L2TPD_KERNEL_PPP_H
 #define L2SEC_L2TPD_KERNEL_PPP_H

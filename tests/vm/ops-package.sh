@@ -1,0 +1,61 @@
+#!/bin/bash
+# ops-package: the Debian package built by scripts/package installs cleanly (dpkg -i into
+# the VM's throw-away root), puts files where packagers expect them, and the daemons start
+# from the installed files: ikd and l2tpd answer /usr/bin/vpnctl through /run/l2sec.
+. "$L2SEC_SRC/tests/vm/lib.sh"
+
+deb=$(ls "$L2SEC_SRC"/build-deb/l2sec_*_amd64.deb 2>/dev/null | head -1)
+[ -n "$deb" ] || fail "no package in $L2SEC_SRC/build-deb: run scripts/package first"
+dpkg -i "$deb" > "$VM_STATE/dpkg.log" 2>&1 || { cat "$VM_STATE/dpkg.log" >&2; fail "dpkg -i $deb failed"; }
+log "installed $(basename "$deb")"
+
+for f in /usr/sbin/ikd /usr/sbin/l2tpd /usr/bin/vpnctl /lib/systemd/system/ikd.service \
+	 /lib/systemd/system/l2tpd.service /usr/lib/sysusers.d/l2sec.conf \
+	 /usr/lib/tmpfiles.d/l2sec.conf /usr/share/man/man8/vpnctl.8.gz; do
+	[ -e "$f" ] || fail "package did not install $f"
+done
+getent group l2sec > /dev/null || fail "postinst did not create group l2sec"
+grep -q '^ExecStart=/usr/sbin/ikd -f /etc/l2sec/ikd.conf' /lib/systemd/system/ikd.service ||
+	fail "ikd.service does not start /usr/sbin/ikd with /etc/l2sec/ikd.conf"
+
+# Configure from scratch as an admin would, then start both daemons from the installed files.
+netns_add srv
+install -d -m 0750 /etc/l2sec /run/l2sec
+cat > /etc/l2sec/ikd.conf <<'CONF'
+ikd: { socket = "/run/l2sec/ikd.sock"; secrets = "/etc/l2sec/secrets.conf"; };
+connections = ( { name = "l2tp"; remote = "%any"; auth = "psk"; mode = "transport";
+                  local_protoport = "udp/1701"; remote_protoport = "udp/%any"; } );
+CONF
+cat > /etc/l2sec/l2tpd.conf <<'CONF'
+l2tpd = { listen = "any"; secrets = "/etc/l2sec/l2tpd-secrets.conf"; control_socket = "/run/l2sec/l2tpd.sock"; };
+ppp = { local_ip = "203.0.113.1"; };
+pools = ( { start = "203.0.113.10"; end = "203.0.113.20"; } );
+CONF
+(umask 077
+ echo 'ike: { psk = ( { peer = "%any"; secret = "package-test-psk"; } ); };' > /etc/l2sec/secrets.conf
+ echo 'users = ( { name = "alice"; password = "pw"; } );' > /etc/l2sec/l2tpd-secrets.conf)
+
+/usr/sbin/ikd -t -f /etc/l2sec/ikd.conf > "$VM_STATE/ikd-check.log" 2>&1 ||
+	{ cat "$VM_STATE/ikd-check.log" >&2; fail "installed ikd rejects a valid configuration"; }
+modprobe -a l2tp_ppp ppp_generic
+start_bg ikd srv /usr/sbin/ikd -d -f /etc/l2sec/ikd.conf
+ikd_pid=$BG_PID
+start_bg l2tpd srv /usr/sbin/l2tpd -d -f /etc/l2sec/l2tpd.conf
+l2tpd_pid=$BG_PID
+wait_for 30 "ikd's control socket" _alive_and ikd "$ikd_pid" test -S /run/l2sec/ikd.sock
+wait_for 30 "l2tpd's control socket" _alive_and l2tpd "$l2tpd_pid" test -S /run/l2sec/l2tpd.sock
+/usr/bin/vpnctl status > "$VM_STATE/status.txt" 2>&1 || { cat "$VM_STATE/status.txt" >&2; fail "vpnctl status failed against the installed daemons"; }
+grep -q 'daemon *ikd' "$VM_STATE/status.txt" && grep -q 'daemon *l2tpd' "$VM_STATE/status.txt" ||
+	fail "vpnctl status does not show both daemons: $(cat "$VM_STATE/status.txt")"
+log "installed daemons answer vpnctl:"$'\n'"$(cat "$VM_STATE/status.txt")"
+
+# A broken configuration is refused with file, line and key.
+echo 'connections = ( { name = "x"; auth = "pks"; } );' > "$VM_STATE/bad.conf"
+if /usr/sbin/ikd -t -f "$VM_STATE/bad.conf" > "$VM_STATE/bad.log" 2>&1; then
+	fail "ikd accepted a broken configuration"
+fi
+grep -q 'bad.conf:1' "$VM_STATE/bad.log" || fail "ikd's error does not name file and line: $(cat "$VM_STATE/bad.log")"
+
+dpkg -r l2sec > "$VM_STATE/dpkg-r.log" 2>&1 || { cat "$VM_STATE/dpkg-r.log" >&2; fail "dpkg -r failed"; }
+[ ! -e /usr/sbin/ikd ] || fail "dpkg -r left /usr/sbin/ikd"
+log "PASS: package installs, daemons start from installed files, removes cleanly"

@@ -72,7 +72,7 @@ static const char swanctl_conf[] =
 	"    children {\n      l2tp {\n        local_ts = dynamic[udp/1701]\n"
 	"        remote_ts = dynamic[udp/1701]\n        mode = transport\n"
 	"        esp_proposals = aes128-sha256,aes256-sha1,aes256-sha512,"
-	"aes192-sha384\n      }\n    }\n  }\n"
+	"aes192-sha384,aes128-sha256-modp2048,aes256-sha1-modp1024\n      }\n    }\n  }\n"
 	"  am {\n    version = 1\n    aggressive = yes\n    local_addrs = 127.0.0.1\n"
 	"    remote_addrs = 127.0.0.1\n    proposals = aes256-sha256-modp2048\n"
 	"    local {\n      auth = psk\n      id = @vpn.example\n    }\n"
@@ -533,6 +533,10 @@ struct qm {
 	uint8_t ni[32], nr[256];
 	size_t nr_len;
 	uint8_t peer_spi[4];
+	uint16_t pfs;                   /* PFS group, 0 = none */
+	struct ike_dh *dh;
+	uint8_t gqm[IKE_DH_SECRET_MAX]; /* g(qm)^xy */
+	size_t gqm_len;
 };
 
 static void quick_mode_1_2(struct peer *p, struct qm *q)
@@ -556,12 +560,20 @@ static void quick_mode_1_2(struct peer *p, struct qm *q)
 	isakmp_sa_add_attr(&sa, IPSEC_ATTR_AUTH, true, cur->esp_auth, 0);
 	if (cur->esp_keylen)
 		isakmp_sa_add_attr(&sa, IPSEC_ATTR_KEY_LENGTH, true, cur->esp_keylen, 0);
+	if (q->pfs)
+		isakmp_sa_add_attr(&sa, IPSEC_ATTR_GROUP, true, q->pfs, 0);
 	bw_init(&w, p->buf, sizeof p->buf);
 	isakmp_build_begin(&b, &w, &h);
 	isakmp_put_data(&b, ISAKMP_PL_HASH, NULL, hl, &hash_off);
 	size_t after_hash = isakmp_build_offset(&b);
 	isakmp_put_sa(&b, &sa);
 	isakmp_put_data(&b, ISAKMP_PL_NONCE, q->ni, sizeof q->ni, NULL);
+	if (q->pfs) {
+		size_t kl;
+		assert_int_equal(ike_dh_new(q->pfs, &q->dh), 0);
+		const uint8_t *ke = ike_dh_public(q->dh, &kl);
+		isakmp_put_data(&b, ISAKMP_PL_KE, ke, kl, NULL);
+	}
 	isakmp_put_id(&b, &idc);
 	isakmp_put_id(&b, &idc);
 	const uint8_t *span = isakmp_build_ptr(&b, after_hash, &span_len);
@@ -601,9 +613,17 @@ static void quick_mode_1_2(struct peer *p, struct qm *q)
 	char s[64];
 	ike_p2_decode(&peer_sa, 0, 0, &o);
 	assert_null(o.unsupported);
+	assert_int_equal(o.prop.pfs_group, q->pfs);
+	o.prop.pfs_group = 0;
 	assert_string_equal(ike_p2_prop_str(&o.prop, s, sizeof s), cur->esp);
 	assert_int_equal(o.encap, IPSEC_ENCAP_TRANSPORT);
 	memcpy(q->peer_spi, o.spi, 4);
+	if (q->pfs) {
+		size_t kl;
+		const uint8_t *ke = payload(p, ISAKMP_PL_KE, &kl);
+		assert_int_equal(ike_dh_compute(q->dh, ke, kl, q->gqm, sizeof q->gqm, &q->gqm_len),
+				 0);
+	}
 }
 
 static void quick_mode_3(struct peer *p, struct qm *q)
@@ -747,9 +767,11 @@ static void compare_with_charon(struct peer *p, struct qm *q)
 	size_t kml = cur->esp_enc_len + cur->esp_int_len;
 	uint8_t km_in[96], km_out[96], theirs[256];
 	struct ike_chunk ni = IKE_CHUNK(q->ni, sizeof q->ni), nr = IKE_CHUNK(q->nr, q->nr_len);
-	assert_int_equal(ikev1_keymat(&p->k, NULL, ISAKMP_PROTO_ESP, our_spi, &ni, &nr, km_in,
+	struct ike_chunk gqm = IKE_CHUNK(q->gqm, q->gqm_len);
+	const struct ike_chunk *pfs = q->pfs ? &gqm : NULL;
+	assert_int_equal(ikev1_keymat(&p->k, pfs, ISAKMP_PROTO_ESP, our_spi, &ni, &nr, km_in,
 				      kml), 0);
-	assert_int_equal(ikev1_keymat(&p->k, NULL, ISAKMP_PROTO_ESP, q->peer_spi, &ni, &nr,
+	assert_int_equal(ikev1_keymat(&p->k, pfs, ISAKMP_PROTO_ESP, q->peer_spi, &ni, &nr,
 				      km_out, kml), 0);
 	const struct { const char *label; const uint8_t *ours; size_t len; } vals[] = {
 		{ "SKEYID", p->skeyid, hl },
@@ -779,7 +801,8 @@ static void compare_with_charon(struct peer *p, struct qm *q)
 	}
 }
 
-static void run_case(const struct live_case *c, uint8_t cookie_seed, bool aggressive)
+static void run_case(const struct live_case *c, uint8_t cookie_seed, bool aggressive,
+		     uint16_t pfs)
 {
 	static struct peer p;
 	static struct qm q;
@@ -787,11 +810,12 @@ static void run_case(const struct live_case *c, uint8_t cookie_seed, bool aggres
 				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct timeval tv = { 5, 0 };
 	cur = c;
-	print_message("%s: %s / %s\n", aggressive ? "Aggressive Mode" : "Main Mode", c->ike,
-		      c->esp);
+	print_message("%s: %s / %s%s\n", aggressive ? "Aggressive Mode" : "Main Mode", c->ike,
+		      c->esp, pfs ? " with PFS" : "");
 	truncate_log();
 	memset(&p, 0, sizeof p);
 	memset(&q, 0, sizeof q);
+	q.pfs = pfs;
 	p.fd = socket(AF_INET, SOCK_DGRAM, 0);
 	assert_true(p.fd >= 0);
 	setsockopt(p.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -825,6 +849,7 @@ static void run_case(const struct live_case *c, uint8_t cookie_seed, bool aggres
 		dpd_exchange(&p);
 	close(p.fd);
 	ike_dh_free(p.dh);
+	ike_dh_free(q.dh);
 	ikev1_keys_wipe(&p.k);
 }
 
@@ -848,14 +873,23 @@ static void test_main_and_quick_mode(void **state)
 	skip_without_charon();
 	assert_int_equal(qm_msgid, 1278366533u);        /* the MID charon's log names */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		run_case(&cases[i], (uint8_t)(0x10 * (i + 1)), false);
+		run_case(&cases[i], (uint8_t)(0x10 * (i + 1)), false, 0);
+}
+
+/* Quick Mode with PFS: KE in messages 1/2, g(qm)^xy in KEYMAT. */
+static void test_quick_mode_pfs(void **state)
+{
+	(void)state;
+	skip_without_charon();
+	run_case(&cases[0], 0x88, false, 14);
+	run_case(&cases[1], 0x99, false, 2);
 }
 
 static void test_aggressive_and_quick_mode(void **state)
 {
 	(void)state;
 	skip_without_charon();
-	run_case(&cases[0], 0x77, true);
+	run_case(&cases[0], 0x77, true, 0);
 }
 
 int main(void)
@@ -863,6 +897,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_main_and_quick_mode),
 		cmocka_unit_test(test_aggressive_and_quick_mode),
+		cmocka_unit_test(test_quick_mode_pfs),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	stop_charon();

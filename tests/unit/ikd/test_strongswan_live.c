@@ -15,11 +15,7 @@
  * Needs root (namespaces) and /usr/lib/ipsec/charon; skipped otherwise.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -27,12 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -42,25 +34,9 @@
 #include "ikd/isakmp.h"
 #include "ikd/isakmp_payload.h"
 #include "ikd/proposal.h"
+#include "tests/unit/ikd/charon_harness.h"
 
-#define CHARON "/usr/lib/ipsec/charon"
 #define PSK "l2sec interop secret"
-
-static char dir[64];
-static pid_t charon_pid;
-
-static const char swan_conf[] =
-	"charon {\n"
-	"  load_modular = yes\n"
-	"  i_dont_care_about_security_and_use_aggressive_mode_psk = yes\n"
-	"  plugins {\n"
-	"    include /etc/strongswan.d/charon/*.conf\n"
-	"    vici {\n      socket = unix://%s/charon.vici\n    }\n"
-	"  }\n"
-	"  filelog {\n    log {\n      path = %s/charon.log\n      default = 1\n"
-	"      ike = 4\n      chd = 4\n      flush_line = yes\n    }\n  }\n"
-	"  install_routes = no\n"
-	"}\n";
 
 static const char swanctl_conf[] =
 	"connections {\n  l2tp {\n    version = 1\n    local_addrs = 127.0.0.1\n"
@@ -81,95 +57,6 @@ static const char swanctl_conf[] =
 	"        remote_ts = dynamic[udp/1701]\n        mode = transport\n"
 	"        esp_proposals = aes128-sha256\n      }\n    }\n  }\n}\n"
 	"secrets {\n  ike-1 {\n    secret = \"" PSK "\"\n  }\n}\n";
-
-static int write_file(const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int write_file(const char *name, const char *fmt, ...)
-{
-	char path[128];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return -1;
-	va_list ap;
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	return fclose(f);
-}
-
-static int lo_up(void)
-{
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
-	struct ifreq ifr = { 0 };
-	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-	int rc = s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0 ? -1 : 0;
-	ifr.ifr_flags |= IFF_UP;
-	if (!rc)
-		rc = ioctl(s, SIOCSIFFLAGS, &ifr);
-	if (s >= 0)
-		close(s);
-	return rc;
-}
-
-/* Private net + mount namespaces, charon started, connection loaded. 0 or skip reason. */
-static const char *start_charon(void)
-{
-	if (geteuid() != 0)
-		return "needs root";
-	if (access(CHARON, X_OK))
-		return "no " CHARON;
-	if (unshare(CLONE_NEWNET | CLONE_NEWNS))
-		return "unshare failed";
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount("none", "/run", "tmpfs", 0, NULL) || lo_up())
-		return "namespace set-up failed";
-	snprintf(dir, sizeof dir, "/tmp/l2sec-swan-XXXXXX");
-	if (!mkdtemp(dir))
-		return "mkdtemp failed";
-	write_file("strongswan.conf", swan_conf, dir, dir);
-	write_file("swanctl.conf", "%s", swanctl_conf);
-	char conf[128];
-	snprintf(conf, sizeof conf, "%s/strongswan.conf", dir);
-	setenv("STRONGSWAN_CONF", conf, 1);
-	charon_pid = fork();
-	if (charon_pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		dup2(null, 1);
-		dup2(null, 2);
-		execl(CHARON, CHARON, (char *)NULL);
-		_exit(127);
-	}
-	char vici[128], cmd[512];
-	snprintf(vici, sizeof vici, "%s/charon.vici", dir);
-	for (int i = 0; i < 100 && access(vici, F_OK); i++)
-		usleep(50000);
-	snprintf(cmd, sizeof cmd, "swanctl --load-all --file %s/swanctl.conf --uri unix://%s "
-		 ">/dev/null 2>&1", dir, vici);
-	if (access(vici, F_OK) || system(cmd) != 0)
-		return "charon did not start";
-	return NULL;
-}
-
-static void stop_charon(void)
-{
-	static const char *const files[] = { "charon.log", "charon.vici", "strongswan.conf",
-					     "swanctl.conf" };
-	char path[128];
-	if (charon_pid > 0) {
-		kill(charon_pid, SIGTERM);
-		waitpid(charon_pid, NULL, 0);
-		charon_pid = 0;
-	}
-	if (!dir[0] || getenv("L2SEC_KEEP_CHARON_LOG"))
-		return;
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-		unlink(path);
-	}
-	rmdir(dir);
-	dir[0] = 0;
-}
 
 /* ---- the initiator ---- */
 
@@ -715,51 +602,6 @@ static void dpd_exchange(struct peer *p)
 	fail_msg("no R-U-THERE-ACK from charon");
 }
 
-/*
- * charon's level-4 log prints a chunk as "LABEL => N bytes @ 0x..." followed by lines
- * "   0: 01 02 ...  ascii". Find the first LABEL and decode N bytes into out.
- */
-static size_t log_chunk(const char *label, uint8_t *out, size_t cap)
-{
-	char path[128], line[512], want[96];
-	snprintf(path, sizeof path, "%s/charon.log", dir);
-	snprintf(want, sizeof want, "%s => ", label);
-	FILE *f = fopen(path, "r");
-	size_t n = 0, total = 0;
-	bool found = false;
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof line, f)) {
-		char *at = strstr(line, want);
-		if (!found) {
-			if (at) {
-				found = true;
-				total = strtoul(at + strlen(want), NULL, 10);
-			}
-			continue;
-		}
-		char *colon = strstr(line, ": ");
-		if (!colon || n >= total)
-			break;
-		for (char *c = colon + 2; n < total && n < cap; c += 3) {
-			unsigned v;
-			if (sscanf(c, "%2x", &v) != 1 || c[2] != ' ')
-				break;
-			out[n++] = (uint8_t)v;
-		}
-	}
-	fclose(f);
-	return n == total ? n : 0;
-}
-
-static void truncate_log(void)
-{
-	char path[128];
-	snprintf(path, sizeof path, "%s/charon.log", dir);
-	if (truncate(path, 0))
-		print_message("cannot truncate %s\n", path);
-}
-
 /* Our values against the ones charon logged for the same exchange. */
 static void compare_with_charon(struct peer *p, struct qm *q)
 {
@@ -792,7 +634,7 @@ static void compare_with_charon(struct peer *p, struct qm *q)
 		{ "integrity responder key", km_in + cur->esp_enc_len, cur->esp_int_len },
 	};
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-		size_t n = log_chunk(vals[i].label, theirs, sizeof theirs);
+		size_t n = charon_log_chunk(vals[i].label, theirs, sizeof theirs);
 		print_message("  %-28s %2zu bytes from charon: %s\n", vals[i].label, n,
 			      n == vals[i].len && !memcmp(theirs, vals[i].ours, n) ? "equal" :
 			      "DIFFERENT");
@@ -812,7 +654,7 @@ static void run_case(const struct live_case *c, uint8_t cookie_seed, bool aggres
 	cur = c;
 	print_message("%s: %s / %s%s\n", aggressive ? "Aggressive Mode" : "Main Mode", c->ike,
 		      c->esp, pfs ? " with PFS" : "");
-	truncate_log();
+	charon_log_truncate();
 	memset(&p, 0, sizeof p);
 	memset(&q, 0, sizeof q);
 	q.pfs = pfs;
@@ -859,7 +701,7 @@ static void skip_without_charon(void)
 	static bool tried;
 	if (!tried) {
 		tried = true;
-		skip_why = start_charon();
+		skip_why = charon_start(swanctl_conf);
 	}
 	if (skip_why) {
 		print_message("skipped: %s\n", skip_why);
@@ -900,6 +742,6 @@ int main(void)
 		cmocka_unit_test(test_quick_mode_pfs),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
-	stop_charon();
+	charon_stop();
 	return rc;
 }

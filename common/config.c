@@ -1,6 +1,7 @@
 /*
  * Configuration loading on libconfig with an error list. See config.h for the contract
- * and docs/config-errors.md for the error format.
+ * and docs/config-errors.md for the error format. The value syntax (durations, byte
+ * counts, values quoted in errors, the 32-bit truncation check) is in config_value.c.
  */
 #include "common/config.h"
 
@@ -16,11 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/config_value.h"
 #include "common/secret.h"
 
 #define KEY_MAX 256        /* longest dotted key path we render */
-#define GOT_MAX 64         /* longest value we quote back in an error */
-#define SRC_MAX (64 << 20) /* source files larger than this are not re-read */
 
 /* --- error list ----------------------------------------------------------------------- */
 
@@ -158,201 +158,7 @@ void cfg_error_at(struct cfg *c, const config_setting_t *s, const char *key,
 	va_end(ap);
 }
 
-/* Quote at most GOT_MAX bytes of v, escaping what is not printable. */
-static void quote_value(const char *v, char *buf, size_t len)
-{
-	size_t pos = 0, i;
-
-	for (i = 0; v[i] && i < GOT_MAX && pos + 5 < len; i++) {
-		unsigned char ch = (unsigned char)v[i];
-
-		if (isprint(ch) && ch != '\'' && ch != '\\')
-			buf[pos++] = (char)ch;
-		else
-			pos += (size_t)snprintf(buf + pos, len - pos, "\\x%02x", ch);
-	}
-	if (v[i] && pos + 4 < len) {
-		memcpy(buf + pos, "...", 3);
-		pos += 3;
-	}
-	buf[pos] = '\0';
-}
-
-/* "(got 'VALUE')" for scalars, "(got a group)" for aggregates; hidden for secrets. */
-static void got_text(const struct cfg *c, const config_setting_t *s, unsigned flags,
-		     char *buf, size_t len)
-{
-	char q[GOT_MAX * 4 + 8];
-
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_GROUP:
-		snprintf(buf, len, "(got a group)");
-		return;
-	case CONFIG_TYPE_LIST:
-		snprintf(buf, len, "(got a list)");
-		return;
-	case CONFIG_TYPE_ARRAY:
-		snprintf(buf, len, "(got an array)");
-		return;
-	default:
-		break;
-	}
-	if ((flags & CFG_SECRET) || c->secret) {
-		snprintf(buf, len, "(value not shown)");
-		return;
-	}
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_INT:
-		snprintf(buf, len, "(got '%d')", config_setting_get_int(s));
-		break;
-	case CONFIG_TYPE_INT64:
-		snprintf(buf, len, "(got '%lld')", config_setting_get_int64(s));
-		break;
-	case CONFIG_TYPE_FLOAT:
-		snprintf(buf, len, "(got '%g')", config_setting_get_float(s));
-		break;
-	case CONFIG_TYPE_BOOL:
-		snprintf(buf, len, "(got '%s')", config_setting_get_bool(s) ? "true" : "false");
-		break;
-	case CONFIG_TYPE_STRING:
-		quote_value(config_setting_get_string(s), q, sizeof q);
-		snprintf(buf, len, "(got '%s')", q);
-		break;
-	default:
-		snprintf(buf, len, "(got an unknown type)");
-		break;
-	}
-}
-
-/* Error about the value of s: "what (got 'VALUE')". */
-static void value_error(struct cfg *c, const config_setting_t *s, unsigned flags,
-			const char *what)
-{
-	char got[GOT_MAX * 4 + 32];
-
-	got_text(c, s, flags, got, sizeof got);
-	cfg_error_at(c, s, NULL, "%s %s", what, got);
-}
-
-/* --- source text: libconfig 1.5 truncates big integer literals ------------------------ */
-
-static void source_drop(struct cfg *c)
-{
-	if (c->src_text)
-		memwipe(c->src_text, c->src_len);
-	free(c->src_text);
-	free(c->src_file);
-	free(c->src_lines);
-	c->src_text = NULL;
-	c->src_file = NULL;
-	c->src_lines = NULL;
-	c->src_len = 0;
-	c->src_nlines = 0;
-}
-
-/* Read file into the one-file cache with an index of line starts (lookups are O(1)). */
-static bool source_read(struct cfg *c, const char *file)
-{
-	struct stat st;
-	size_t n, lines = 1;
-	FILE *f = fopen(file, "r");
-	bool ok = false;
-
-	if (!f)
-		return false;
-	if (fstat(fileno(f), &st) != 0 || st.st_size > SRC_MAX)
-		goto out;
-	c->src_text = malloc((size_t)st.st_size + 1);
-	c->src_file = strdup(file);
-	if (!c->src_text || !c->src_file)
-		goto out;
-	n = fread(c->src_text, 1, (size_t)st.st_size, f);
-	c->src_text[n] = '\0';
-	c->src_len = n;
-	for (size_t i = 0; i < n; i++)
-		lines += c->src_text[i] == '\n';
-	c->src_lines = malloc(lines * sizeof *c->src_lines);
-	if (!c->src_lines)
-		goto out;
-	c->src_lines[c->src_nlines++] = 0;
-	for (size_t i = 0; i < n; i++)
-		if (c->src_text[i] == '\n')
-			c->src_lines[c->src_nlines++] = i + 1;
-	ok = true;
-out:
-	fclose(f);
-	if (!ok)
-		source_drop(c);
-	return ok;
-}
-
-/* Start of line `line` (1-based) of file, or NULL if the file or line cannot be had. */
-static const char *source_line(struct cfg *c, const char *file, unsigned line)
-{
-	if (!c->src_file || strcmp(c->src_file, file) != 0) {
-		source_drop(c);
-		if (!source_read(c, file))
-			return NULL;
-	}
-	if (line == 0 || line > c->src_nlines)
-		return NULL;
-	return c->src_text + c->src_lines[line - 1];
-}
-
-/*
- * Scan the integer literals on one source line (outside strings and comments). If one is
- * outside the 32-bit range, has no L suffix and truncates to `value` the way libconfig 1.5
- * does (low 32 bits of the saturated strtoll/strtoull result), copy it to lit.
- */
-static bool truncated_literal(const char *line, int value, char *lit, size_t litlen)
-{
-	const char *p = line;
-
-	while (*p && *p != '\n') {
-		const char *start = p;
-		char *end;
-		long long v;
-		bool hex, overflow;
-
-		if (*p == '"') {
-			for (p++; *p && *p != '"' && *p != '\n'; p++)
-				if (*p == '\\' && p[1])
-					p++;
-			if (*p == '"')
-				p++;
-			continue;
-		}
-		if (*p == '#' || (p[0] == '/' && (p[1] == '/' || p[1] == '*')))
-			return false;
-		if (!isdigit((unsigned char)*p) && !(*p == '-' && isdigit((unsigned char)p[1]))) {
-			p++;
-			continue;
-		}
-		if (p > line && (isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '.')) {
-			p++;
-			continue;
-		}
-		hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
-		errno = 0;
-		if (hex) {
-			unsigned long long u = strtoull(p, &end, 16);
-
-			overflow = u > INT_MAX;
-			v = (long long)(uint32_t)u;
-		} else {
-			v = strtoll(p, &end, 10);
-			overflow = v > INT_MAX || v < INT_MIN;
-		}
-		p = end;
-		if (*p == 'L' || *p == '.' || *p == 'e' || *p == 'E')
-			continue; /* int64 or float literal */
-		if (overflow && (int32_t)(uint32_t)(unsigned long long)v == value) {
-			snprintf(lit, litlen, "%.*s", (int)(end - start), start);
-			return true;
-		}
-	}
-	return false;
-}
+/* --- getters ---------------------------------------------------------------------------- */
 
 /* Integer value of s: 0, -EINVAL (not an integer) or -ERANGE (truncated literal in lit). */
 static int int_value(struct cfg *c, const config_setting_t *s, int64_t *v, char *lit,
@@ -372,23 +178,11 @@ static int int_value(struct cfg *c, const config_setting_t *s, int64_t *v, char 
 		return -EINVAL;
 	}
 	display_file(c, config_setting_source_file(s), file, sizeof file);
-	line = source_line(c, file, config_setting_source_line(s));
-	if (line && truncated_literal(line, (int)*v, lit, litlen))
+	line = cfgv_source_line(c, file, config_setting_source_line(s));
+	if (line && cfgv_truncated_literal(line, (int)*v, lit, litlen))
 		return -ERANGE;
 	return 0;
 }
-
-static void truncated_error(struct cfg *c, const config_setting_t *s, unsigned flags,
-			    const char *lit)
-{
-	if ((flags & CFG_SECRET) || c->secret)
-		lit = "value not shown";
-	cfg_error_at(c, s, NULL,
-		     "integer does not fit in 32 bits: add an L suffix or a unit (got '%s')",
-		     lit);
-}
-
-/* --- getters ---------------------------------------------------------------------------- */
 
 /* 1 found (*s set), 0 absent and optional, -ENOENT absent and required (error recorded). */
 static int lookup(struct cfg *c, const config_setting_t *parent, const char *key,
@@ -420,7 +214,7 @@ static int lookup_typed(struct cfg *c, const config_setting_t *parent, const cha
 	if (r <= 0)
 		return r;
 	if (!(types & (1u << config_setting_type(*s)))) {
-		value_error(c, *s, flags, expected);
+		cfgv_value_error(c, *s, flags, expected);
 		return -EINVAL;
 	}
 	return 1;
@@ -450,17 +244,17 @@ int cfg_get_int_range(struct cfg *c, const config_setting_t *parent, const char 
 		return r;
 	r = int_value(c, s, &v, lit, sizeof lit);
 	if (r == -ERANGE) {
-		truncated_error(c, s, flags, lit);
+		cfgv_truncated_error(c, s, flags, lit);
 		return -EINVAL;
 	}
 	if (r < 0) {
-		value_error(c, s, flags, "expected an integer");
+		cfgv_value_error(c, s, flags, "expected an integer");
 		return -EINVAL;
 	}
 	if (v < min || v > max) {
 		snprintf(what, sizeof what, "out of range %lld..%lld", (long long)min,
 			 (long long)max);
-		value_error(c, s, flags, what);
+		cfgv_value_error(c, s, flags, what);
 		return -EINVAL;
 	}
 	*out = v;
@@ -515,7 +309,7 @@ int cfg_get_enum(struct cfg *c, const config_setting_t *parent, const char *key,
 	for (const struct cfg_enum *e = table; e->name && pos < sizeof what; e++)
 		pos += (size_t)snprintf(what + pos, sizeof what - pos, "%s %s",
 					e == table ? "" : ",", e->name);
-	value_error(c, s, flags, what);
+	cfgv_value_error(c, s, flags, what);
 	return -EINVAL;
 }
 
@@ -540,161 +334,17 @@ int cfg_get_addr(struct cfg *c, const config_setting_t *parent, const char *key,
 	} else if (v && inet_pton(AF_INET6, v, &in6->sin6_addr) == 1) {
 		in6->sin6_family = AF_INET6;
 	} else {
-		value_error(c, s, flags, (flags & CFG_ANY) ?
-			    "expected an IPv4 or IPv6 address or 'any'" :
-			    "expected an IPv4 or IPv6 address");
+		cfgv_value_error(c, s, flags, (flags & CFG_ANY) ?
+				 "expected an IPv4 or IPv6 address or 'any'" :
+				 "expected an IPv4 or IPv6 address");
 		return -EINVAL;
 	}
 	*out = ss;
 	return 1;
 }
 
-/* --- durations and byte counts --------------------------------------------------------- */
-
-static int parse_u64(const char **p, uint64_t *out)
-{
-	uint64_t n = 0;
-
-	if (!isdigit((unsigned char)**p))
-		return -EINVAL;
-	for (; isdigit((unsigned char)**p); (*p)++) {
-		unsigned d = (unsigned)(**p - '0');
-
-		if (n > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		n = n * 10 + d;
-	}
-	*out = n;
-	return 0;
-}
-
-static int mul_add(uint64_t *acc, uint64_t n, uint64_t unit)
-{
-	if (unit && n > UINT64_MAX / unit)
-		return -ERANGE;
-	if (*acc > UINT64_MAX - n * unit)
-		return -ERANGE;
-	*acc += n * unit;
-	return 0;
-}
-
-static const struct {
-	const char *suffix;
-	uint64_t ms;
-} duration_units[] = {
-	/* "ms" before "m": the longest suffix must match first */
-	{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
-	{ "d", 86400000 }, { "w", 604800000 },
-};
-
-int cfg_parse_duration(const char *s, uint64_t *out_ms)
-{
-	const char *p = s;
-	uint64_t total = 0;
-
-	while (*p) {
-		const char *term = p;
-		uint64_t n, unit = 0;
-		int err = parse_u64(&p, &n);
-
-		if (err)
-			return err;
-		for (size_t i = 0; i < sizeof duration_units / sizeof duration_units[0]; i++) {
-			size_t len = strlen(duration_units[i].suffix);
-
-			if (strncmp(p, duration_units[i].suffix, len) == 0) {
-				unit = duration_units[i].ms;
-				p += len;
-				break;
-			}
-		}
-		if (!unit) {
-			if (term != s || *p)
-				return -EINVAL; /* only a lone bare number means seconds */
-			unit = 1000;
-		}
-		err = mul_add(&total, n, unit);
-		if (err)
-			return err;
-	}
-	if (p == s)
-		return -EINVAL;
-	*out_ms = total;
-	return 0;
-}
-
-void cfg_format_duration(uint64_t ms, char *buf, size_t len)
-{
-	/* largest unit that divides exactly, weeks left out: "14d" reads better than "2w" */
-	for (size_t i = 4; i > 0; i--) {
-		uint64_t unit = duration_units[i].ms;
-
-		if (ms != 0 && ms % unit == 0) {
-			snprintf(buf, len, "%llu%s", (unsigned long long)(ms / unit),
-				 duration_units[i].suffix);
-			return;
-		}
-	}
-	snprintf(buf, len, "%llums", (unsigned long long)ms);
-}
-
-static const char byte_units[] = "KMGT";
-
-int cfg_parse_bytes(const char *s, uint64_t *out)
-{
-	const char *p = s, *u;
-	uint64_t n, total = 0, unit = 1;
-	int err = parse_u64(&p, &n);
-
-	if (err)
-		return err;
-	if (*p) {
-		u = strchr(byte_units, toupper((unsigned char)*p));
-		if (!u || p[1])
-			return -EINVAL;
-		for (const char *k = byte_units; k <= u; k++)
-			unit *= 1024;
-	}
-	err = mul_add(&total, n, unit);
-	if (err)
-		return err;
-	*out = total;
-	return 0;
-}
-
-static void format_bytes(uint64_t n, char *buf, size_t len)
-{
-	size_t i = 0;
-
-	while (i < 4 && n != 0 && n % 1024 == 0) {
-		n /= 1024;
-		i++;
-	}
-	/* A plain %c rather than "%.*s" on a table entry: gcc 12's -Wformat-overflow pass
-	 * crashes on the latter in -O0 ASan builds. */
-	if (i)
-		snprintf(buf, len, "%llu%c", (unsigned long long)n, byte_units[i - 1]);
-	else
-		snprintf(buf, len, "%llu", (unsigned long long)n);
-}
-
-struct amount_kind {
-	const char *expected;
-	int (*parse)(const char *s, uint64_t *out);
-	uint64_t int_unit;   /* what a bare integer setting counts */
-	void (*format)(uint64_t v, char *buf, size_t len);
-};
-
-static const struct amount_kind duration_kind = {
-	"expected a duration like 30s, 15m, 8h or 1d", cfg_parse_duration, 1000,
-	cfg_format_duration,
-};
-static const struct amount_kind bytes_kind = {
-	"expected a size like 1500, 250000K, 1M or 4G", cfg_parse_bytes, 1, format_bytes,
-};
-
 static int get_amount(struct cfg *c, const config_setting_t *parent, const char *key,
-		      unsigned flags, const struct amount_kind *kind, uint64_t min,
+		      unsigned flags, const struct cfgv_amount_kind *kind, uint64_t min,
 		      uint64_t max, uint64_t *out)
 {
 	config_setting_t *s;
@@ -710,21 +360,21 @@ static int get_amount(struct cfg *c, const config_setting_t *parent, const char 
 	} else {
 		r = int_value(c, s, &i, lit, sizeof lit);
 		if (r == -ERANGE) {
-			truncated_error(c, s, flags, lit);
+			cfgv_truncated_error(c, s, flags, lit);
 			return -EINVAL;
 		}
 		if (r == 0)
-			r = i < 0 ? -EINVAL : mul_add(&v, (uint64_t)i, kind->int_unit);
+			r = i < 0 ? -EINVAL : cfgv_mul_add(&v, (uint64_t)i, kind->int_unit);
 	}
 	if (r == -EINVAL) {
-		value_error(c, s, flags, kind->expected);
+		cfgv_value_error(c, s, flags, kind->expected);
 		return -EINVAL;
 	}
 	if (r < 0 || v < min || v > max) {
 		kind->format(min, lo, sizeof lo);
 		kind->format(max, hi, sizeof hi);
 		snprintf(what, sizeof what, "out of range %s..%s", lo, hi);
-		value_error(c, s, flags, what);
+		cfgv_value_error(c, s, flags, what);
 		return -EINVAL;
 	}
 	*out = v;
@@ -734,13 +384,13 @@ static int get_amount(struct cfg *c, const config_setting_t *parent, const char 
 int cfg_get_duration(struct cfg *c, const config_setting_t *parent, const char *key,
 		     unsigned flags, uint64_t min_ms, uint64_t max_ms, uint64_t *out_ms)
 {
-	return get_amount(c, parent, key, flags, &duration_kind, min_ms, max_ms, out_ms);
+	return get_amount(c, parent, key, flags, &cfgv_duration_kind, min_ms, max_ms, out_ms);
 }
 
 int cfg_get_bytes(struct cfg *c, const config_setting_t *parent, const char *key,
 		  unsigned flags, uint64_t min, uint64_t max, uint64_t *out)
 {
-	return get_amount(c, parent, key, flags, &bytes_kind, min, max, out);
+	return get_amount(c, parent, key, flags, &cfgv_bytes_kind, min, max, out);
 }
 
 /* --- aggregates and unknown keys ----------------------------------------------------- */
@@ -926,7 +576,7 @@ static void file_error(struct cfg *c, const char *file, unsigned line, const cha
 /* libconfig says "cannot open include file" without the name: read it from the source. */
 static void include_error(struct cfg *c, const char *file, unsigned line, const char *text)
 {
-	const char *src = source_line(c, file, line), *q1, *q2;
+	const char *src = cfgv_source_line(c, file, line), *q1, *q2;
 
 	q1 = src ? strchr(src, '"') : NULL;
 	q2 = q1 ? strchr(q1 + 1, '"') : NULL;
@@ -1058,7 +708,7 @@ void cfg_free(struct cfg *c)
 		free(c->errors[i].msg);
 	}
 	free(c->errors);
-	source_drop(c);
+	cfgv_source_drop(c);
 	free(c->path);
 	free(c->include_dir);
 	cfg_init(c);

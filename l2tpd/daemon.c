@@ -14,9 +14,11 @@
 
 #include "common/log.h"
 #include "common/secret.h"
+#include "l2tpd/ippool.h"
 #include "l2tpd/kernel_ppp.h"
 #include "l2tpd/kernel_probe.h"
 #include "l2tpd/l2tpd_ctl.h"
+#include "l2tpd/lac.h"
 #include "l2tpd/ppp_session.h"
 #include "l2tpd/session.h"
 #include "l2tpd/tunnel.h"
@@ -127,55 +129,44 @@ bool l2tpd_peer_is_protected(const struct l2tpd *d, const struct sockaddr_storag
 	return false;
 }
 
-/* ---- address pools ------------------------------------------------------------------ */
+/* ---- address pools (ippool.h) ------------------------------------------------------------
+ * One ippool per configured range. A dedicated address is reserved in the pool whose range
+ * holds it, or in the first pool when no range does (ippool tracks such addresses too), so
+ * a claim never hands out an address another session holds.
+ */
 
-#define BIT_GET(m, i) (((m)[(i) >> 3] >> ((i) & 7)) & 1)
-#define BIT_SET(m, i) ((m)[(i) >> 3] |= (uint8_t)(1u << ((i) & 7)))
-#define BIT_CLR(m, i) ((m)[(i) >> 3] &= (uint8_t)~(1u << ((i) & 7)))
-
-static struct addr_pool *pool_of(struct l2tpd *d, uint32_t a, uint32_t *idx)
+static struct ippool *pool_of(struct l2tpd *d, uint32_t a)
 {
-	for (unsigned i = 0; i < d->conf->n_pools; i++) {
-		struct addr_pool *p = &d->pools[i];
+	const struct l2tpd_conf *c = d->conf;
 
-		if (a >= p->first && a - p->first < p->size) {
-			*idx = a - p->first;
-			return p;
-		}
-	}
-	return NULL;
+	for (unsigned i = 0; i < c->n_pools; i++)
+		if (a >= ntohl(c->pools[i].start.s_addr) && a <= ntohl(c->pools[i].end.s_addr))
+			return d->pools[i];
+	return c->n_pools ? d->pools[0] : NULL;
 }
 
 static int pools_init(struct l2tpd *d)
 {
 	const struct l2tpd_conf *c = d->conf;
+	int r;
 
 	d->pools = calloc(c->n_pools ? c->n_pools : 1, sizeof *d->pools);
 	if (!d->pools)
 		return -ENOMEM;
 	for (unsigned i = 0; i < c->n_pools; i++) {
-		struct addr_pool *p = &d->pools[i];
-		uint64_t size = (uint64_t)ntohl(c->pools[i].end.s_addr) -
-				ntohl(c->pools[i].start.s_addr) + 1;
-
-		if (size > (1u << 24))
-			size = 1u << 24;
-		p->first = ntohl(c->pools[i].start.s_addr);
-		p->size = (uint32_t)size;
-		p->used = calloc(1, (p->size + 7) / 8);
-		p->dedicated = calloc(1, (p->size + 7) / 8);
-		if (!p->used || !p->dedicated)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < c->n_users; i++) {
-		uint32_t idx;
-		struct addr_pool *p;
-
-		if (c->users[i].has_ip && (p = pool_of(d, ntohl(c->users[i].ip.s_addr), &idx))) {
-			BIT_SET(p->dedicated, idx);
-			BIT_SET(p->used, idx);
-			p->n_used++;
+		r = ippool_new_range(ntohl(c->pools[i].start.s_addr), ntohl(c->pools[i].end.s_addr),
+				     &d->pools[i]);
+		if (r < 0) {
+			log_err("pool_failed", "pool=%u err=%d", i, r);
+			return r;
 		}
+	}
+	for (size_t i = 0; i < l2tpd_conf_n_users(c); i++) {
+		const struct user *u = users_at(c->users, i);
+		struct ippool *p = u->ip ? pool_of(d, u->ip) : NULL;
+
+		if (p)
+			ippool_reserve(p, u->ip);
 	}
 	return 0;
 }
@@ -184,59 +175,37 @@ static void pools_free(struct l2tpd *d)
 {
 	if (!d->pools)
 		return;
-	for (unsigned i = 0; i < d->conf->n_pools; i++) {
-		free(d->pools[i].used);
-		free(d->pools[i].dedicated);
-	}
+	for (unsigned i = 0; i < d->conf->n_pools; i++)
+		ippool_free(d->pools[i]);
 	free(d->pools);
 	d->pools = NULL;
 }
 
 int l2tpd_addr_alloc(struct l2tpd *d, struct in_addr *out)
 {
-	for (unsigned i = 0; i < d->conf->n_pools; i++) {
-		struct addr_pool *p = &d->pools[i];
+	uint32_t a;
 
-		if (p->n_used >= p->size)
-			continue;
-		for (uint32_t n = 0; n < p->size; n++) {
-			uint32_t idx = (p->cursor + n) % p->size;
-
-			if (!BIT_GET(p->used, idx)) {
-				BIT_SET(p->used, idx);
-				p->n_used++;
-				p->cursor = (idx + 1) % p->size;
-				out->s_addr = htonl(p->first + idx);
-				return 0;
-			}
+	for (unsigned i = 0; i < d->conf->n_pools; i++)
+		if (ippool_alloc(d->pools[i], &a) == 0) {
+			out->s_addr = htonl(a);
+			return 0;
 		}
-	}
 	return -EADDRNOTAVAIL;
 }
 
 int l2tpd_addr_claim(struct l2tpd *d, struct in_addr a)
 {
-	uint32_t idx;
-	struct addr_pool *p = pool_of(d, ntohl(a.s_addr), &idx);
+	struct ippool *p = pool_of(d, ntohl(a.s_addr));
 
-	if (!p || BIT_GET(p->dedicated, idx))
-		return 0;
-	if (BIT_GET(p->used, idx))
-		return -EADDRINUSE;
-	BIT_SET(p->used, idx);
-	p->n_used++;
-	return 0;
+	return p ? ippool_claim(p, ntohl(a.s_addr)) : 0;
 }
 
 void l2tpd_addr_release(struct l2tpd *d, struct in_addr a)
 {
-	uint32_t idx;
-	struct addr_pool *p = pool_of(d, ntohl(a.s_addr), &idx);
+	struct ippool *p = pool_of(d, ntohl(a.s_addr));
 
-	if (p && !BIT_GET(p->dedicated, idx) && BIT_GET(p->used, idx)) {
-		BIT_CLR(p->used, idx);
-		p->n_used--;
-	}
+	if (p)
+		ippool_release(p, ntohl(a.s_addr));
 }
 
 /* ---- start-up ------------------------------------------------------------------------ */
@@ -375,8 +344,9 @@ int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf)
 	if (r < 0)
 		return r;
 	evloop_add_cleanup(&d->ev, shutdown_hook, d);
+	lac_start_all(d);
 	log_notice("started", "version=%s users=%zu pools=%u tunnel_auth=%s", L2SEC_VERSION,
-		   conf->n_users, conf->n_pools, conf->tunnel_secret.len ? "yes" : "no");
+		   l2tpd_conf_n_users(conf), conf->n_pools, conf->tunnel_secret.len ? "yes" : "no");
 	return 0;
 }
 

@@ -26,12 +26,7 @@
 
 struct tunnel;
 struct session;
-
-struct addr_pool {
-	uint32_t first, size, cursor;   /* host order */
-	uint8_t *used, *dedicated;      /* bitmaps of size bits */
-	uint32_t n_used;
-};
+struct ippool;
 
 #define L2TPD_PEER_BUCKETS 4096u
 #define L2TPD_SESSION_BUCKETS 16384u
@@ -71,7 +66,7 @@ struct l2tpd {
 	uint16_t next_session_id;
 	unsigned next_if_index;
 
-	struct addr_pool *pools;        /* [conf->n_pools] */
+	struct ippool **pools;          /* [conf->n_pools] (ippool.h) */
 	struct l2tp_msg *msg;           /* parse scratch (large) */
 	struct tunnel *reap;            /* tunnels to free outside their callbacks */
 	struct evloop_timer reap_timer;
@@ -102,10 +97,10 @@ bool l2tpd_sa_equal(const struct sockaddr_storage *a, const struct sockaddr_stor
 uint32_t l2tpd_sa_hash(const struct sockaddr_storage *ss);
 
 /*
- * Client addresses. Pools are bitmaps; dedicated addresses of configured users inside a
- * pool are never handed out by alloc. alloc: a free pool address (-EADDRNOTAVAIL when
- * exhausted); claim: take a dedicated address (-EADDRINUSE if a pool lease holds it);
- * release: give an address back (dedicated ones stay reserved).
+ * Client addresses (ippool.h per configured range; users' dedicated addresses reserved).
+ * alloc: a free pool address (-EADDRNOTAVAIL when exhausted); claim: take a dedicated
+ * address (-EADDRINUSE if a live session holds it); release: give an address back
+ * (dedicated ones stay reserved).
  */
 int l2tpd_addr_alloc(struct l2tpd *d, struct in_addr *out);
 int l2tpd_addr_claim(struct l2tpd *d, struct in_addr a);

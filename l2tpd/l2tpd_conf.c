@@ -201,9 +201,50 @@ static void load_pools(struct l2tpd_conf *c, struct cfg *cf, config_setting_t *l
 	}
 }
 
+static void load_lacs(struct l2tpd_conf *c, struct cfg *cf, config_setting_t *list)
+{
+	static const char *const known[] = { "name", "lns", "port", "pppd_options", "autostart",
+					     NULL };
+	int n = config_setting_length(list);
+
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		struct l2tpd_lac *l = &c->lacs[c->n_lacs];
+		int64_t port = L2TP_UDP_PORT;
+
+		if (!config_setting_is_group(g) || c->n_lacs == L2TPD_MAX_LACS) {
+			cfg_error_at(cf, g, NULL, "a lac is a group { name = ...; lns = ...; } (at most %d)",
+				     L2TPD_MAX_LACS);
+			continue;
+		}
+		memset(l, 0, sizeof *l);
+		cfg_check_keys(cf, g, known);
+		copy_str(cf, g, "name", l->name, sizeof l->name);
+		copy_str(cf, g, "pppd_options", l->pppd_options, sizeof l->pppd_options);
+		cfg_get_int_range(cf, g, "port", 0, 1, 65535, &port);
+		cfg_get_bool(cf, g, "autostart", 0, &l->autostart);
+		if (cfg_get_addr(cf, g, "lns", CFG_REQUIRED, &l->peer) != 1)
+			continue;
+		if (l->peer.ss_family != c->listen.ss_family) {
+			cfg_error_at(cf, g, "lns", "not of the listen address's family");
+			continue;
+		}
+		if (l->peer.ss_family == AF_INET) {
+			((struct sockaddr_in *)&l->peer)->sin_port = htons((uint16_t)port);
+			l->peer_len = sizeof(struct sockaddr_in);
+		} else {
+			((struct sockaddr_in6 *)&l->peer)->sin6_port = htons((uint16_t)port);
+			l->peer_len = sizeof(struct sockaddr_in6);
+		}
+		if (!l->name[0])
+			snprintf(l->name, sizeof l->name, "lac%u", c->n_lacs);
+		c->n_lacs++;
+	}
+}
+
 static int load_main(struct l2tpd_conf *c, struct cfg *cf)
 {
-	static const char *const known[] = { "l2tpd", "ppp", "pools", NULL };
+	static const char *const known[] = { "l2tpd", "ppp", "pools", "lac", NULL };
 	config_setting_t *root = cfg_root(cf), *g, *ppp = NULL;
 
 	if (!root)
@@ -215,6 +256,8 @@ static int load_main(struct l2tpd_conf *c, struct cfg *cf)
 		load_ppp_group(c, cf, ppp);
 	if (cfg_get_list(cf, root, "pools", 0, &g) == 1)
 		load_pools(c, cf, g);
+	if (cfg_get_list(cf, root, "lac", 0, &g) == 1)
+		load_lacs(c, cf, g);
 	/* cross-field checks */
 	if (l2tpd_conf_in_pool(c, c->local_ip)) {
 		if (ppp && config_setting_get_member(ppp, "local_ip"))
@@ -228,85 +271,15 @@ static int load_main(struct l2tpd_conf *c, struct cfg *cf)
 
 /* ---- secrets.conf --------------------------------------------------------------------- */
 
-static int user_cmp(const void *a, const void *b)
+/* A dedicated address may not be our own end of the links. */
+static void check_users(struct l2tpd_conf *c, struct cfg *cf, const config_setting_t *list)
 {
-	return strcmp(((const struct l2tpd_user *)a)->name, ((const struct l2tpd_user *)b)->name);
-}
+	for (size_t i = 0; i < users_count(c->users); i++) {
+		const struct user *u = users_at(c->users, i);
 
-static void load_user(struct l2tpd_conf *c, struct cfg *cf, config_setting_t *g)
-{
-	static const char *const known[] = { "name", "password", "nt_hash", "ip", NULL };
-	struct l2tpd_user *u = &c->users[c->n_users];
-	const char *name, *pw = NULL, *hex = NULL;
-	struct secret h = { 0 };
-
-	memset(u, 0, sizeof *u);
-	cfg_check_keys(cf, g, known);
-	if (cfg_get_string(cf, g, "name", CFG_REQUIRED, &name) != 1)
-		return;
-	if (!*name || strlen(name) > PPP_AUTH_NAME_MAX) {
-		cfg_error_at(cf, g, "name", "must be 1 to %d characters", PPP_AUTH_NAME_MAX);
-		return;
-	}
-	cfg_get_string(cf, g, "password", CFG_SECRET, &pw);
-	cfg_get_string(cf, g, "nt_hash", CFG_SECRET, &hex);
-	if (!pw && !hex) {
-		cfg_error_at(cf, g, NULL, "user '%s' needs a password or an nt_hash", name);
-		return;
-	}
-	if (pw && strlen(pw) >= sizeof(((struct ppp_user_secret *)0)->password)) {
-		cfg_error_at(cf, g, "password", "longer than 255 characters");
-		return;
-	}
-	if (hex) {
-		if (secret_from_hex(&h, hex) < 0 || h.len != MSCHAP_NT_HASH_LEN) {
-			cfg_error_at(cf, g, "nt_hash", "expected 32 hex digits (MD4 of the password)");
-			secret_free(&h);
-			return;
-		}
-		memcpy(u->nt_hash, h.p, MSCHAP_NT_HASH_LEN);
-		u->has_nt_hash = true;
-		secret_free(&h);
-	}
-	if (pw && secret_dup(&u->password, pw, strlen(pw)) < 0) {
-		cfg_error_at(cf, g, "password", "out of memory");
-		return;
-	}
-	if (get_ipv4(cf, g, "ip", 0, &u->ip) == 1)
-		u->has_ip = true;
-	u->setting = g;
-	u->name = strdup(name);
-	if (!u->name) {
-		secret_free(&u->password);
-		cfg_error_at(cf, g, NULL, "out of memory");
-		return;
-	}
-	c->n_users++;
-}
-
-/* Names and dedicated addresses must be unique; an address may not be our own. */
-static void check_users(struct l2tpd_conf *c, struct cfg *cf)
-{
-	qsort(c->users, c->n_users, sizeof *c->users, user_cmp);
-	for (size_t i = 1; i < c->n_users; i++)
-		if (strcmp(c->users[i].name, c->users[i - 1].name) == 0)
-			cfg_error_at(cf, c->users[i].setting, "name", "user '%s' defined twice",
-				     c->users[i].name);
-	for (size_t i = 0; i < c->n_users; i++) {
-		const struct l2tpd_user *u = &c->users[i];
-		char a[INET_ADDRSTRLEN];
-
-		if (!u->has_ip)
-			continue;
-		inet_ntop(AF_INET, &u->ip, a, sizeof a);
-		if (u->ip.s_addr == c->local_ip.s_addr)
-			cfg_error_at(cf, u->setting, "ip", "user '%s': ip %s is ppp.local_ip",
-				     u->name, a);
-		for (size_t j = i + 1; j < c->n_users; j++)
-			if (c->users[j].has_ip && c->users[j].ip.s_addr == u->ip.s_addr)
-				cfg_error_at(cf, c->users[j].setting, "ip",
-					     "users '%s' and '%s' have the same ip %s", u->name,
-					     c->users[j].name, a);
+		if (u->ip && u->ip == ntohl(c->local_ip.s_addr))
+			cfg_error_at(cf, config_setting_get_elem(list, (unsigned)i), "ip",
+				     "user '%s': ip is ppp.local_ip", u->name);
 	}
 }
 
@@ -325,26 +298,9 @@ static int load_secrets(struct l2tpd_conf *c, struct cfg *cf)
 		    secret_dup(&c->tunnel_secret, ts, strlen(ts)) < 0)
 			cfg_error_at(cf, g, "tunnel_secret", "out of memory");
 	}
-	if (cfg_get_list(cf, root, "users", 0, &list) == 1) {
-		int n = config_setting_length(list);
-
-		c->users = calloc((size_t)n + 1, sizeof *c->users);
-		if (!c->users) {
-			cfg_error_at(cf, list, NULL, "out of memory");
-			return -ENOMEM;
-		}
-		for (int i = 0; i < n; i++) {
-			config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
-
-			if (config_setting_is_group(e))
-				load_user(c, cf, e);
-			else
-				cfg_error_at(cf, e, NULL, "a user is a group { name = ...; ... }");
-		}
-		check_users(c, cf);
-		for (size_t i = 0; i < c->n_users; i++)
-			c->users[i].setting = NULL;   /* the document goes after loading */
-	}
+	if (cfg_get_list(cf, root, "users", 0, &list) == 1 &&
+	    users_load(cf, list, &c->users) == 0)
+		check_users(c, cf, list);
 	return cfg_error_count(cf) ? -EINVAL : 0;
 }
 
@@ -385,24 +341,19 @@ int l2tpd_conf_load(struct l2tpd_conf *c, const char *path, const char *secrets_
 
 void l2tpd_conf_free(struct l2tpd_conf *c)
 {
-	for (size_t i = 0; i < c->n_users; i++) {
-		free(c->users[i].name);
-		secret_free(&c->users[i].password);
-		memwipe(c->users[i].nt_hash, sizeof c->users[i].nt_hash);
-	}
-	free(c->users);
+	users_free(c->users);
 	c->users = NULL;
-	c->n_users = 0;
 	secret_free(&c->tunnel_secret);
 }
 
-const struct l2tpd_user *l2tpd_conf_user(const struct l2tpd_conf *c, const char *name)
+const struct user *l2tpd_conf_user(const struct l2tpd_conf *c, const char *name)
 {
-	struct l2tpd_user key = { .name = (char *)name };
+	return c->users ? users_find(c->users, name) : NULL;
+}
 
-	if (!c->n_users)
-		return NULL;
-	return bsearch(&key, c->users, c->n_users, sizeof *c->users, user_cmp);
+size_t l2tpd_conf_n_users(const struct l2tpd_conf *c)
+{
+	return c->users ? users_count(c->users) : 0;
 }
 
 bool l2tpd_conf_in_pool(const struct l2tpd_conf *c, struct in_addr addr)

@@ -23,6 +23,8 @@
  *     echo_interval = "30s"; echo_failures = 5;
  *   };
  *   pools = ( { start = "198.51.100.10"; end = "198.51.100.250"; } );
+ *   lac = ( { name = "site"; lns = "192.0.2.1"; port = 1701;
+ *             pppd_options = "/etc/l2sec/site.options"; autostart = true; } );
  *
  * secrets.conf (mode 0600), l2tpd's keys:
  *   l2tp = { tunnel_secret = "..."; };      # optional: tunnel authentication (RFC 2661 §5.1.1)
@@ -42,6 +44,7 @@
 #include "common/config.h"
 #include "common/secret.h"
 #include "l2tpd/ppp_auth.h"
+#include "l2tpd/users.h"
 
 #define L2TPD_NAME_MAX 64
 #define L2TPD_PATH_MAX 256
@@ -57,14 +60,16 @@ struct l2tpd_pool {
 	struct in_addr start, end;   /* inclusive, network order */
 };
 
-struct l2tpd_user {
-	char *name;                  /* malloc'ed */
-	struct secret password;      /* empty when only an NT hash is known */
-	bool has_nt_hash;
-	uint8_t nt_hash[MSCHAP_NT_HASH_LEN];
-	bool has_ip;
-	struct in_addr ip;           /* dedicated address */
-	config_setting_t *setting;   /* where it was defined, during loading only (errors) */
+#define L2TPD_MAX_LACS 16
+
+/* A tunnel we open as LAC (site links, tests): one call, PPP run by pppd's pppol2tp
+ * plugin on the call's PPPoL2TP socket. */
+struct l2tpd_lac {
+	char name[L2TPD_NAME_MAX];
+	struct sockaddr_storage peer;   /* the LNS: address and port */
+	socklen_t peer_len;
+	char pppd_options[L2TPD_PATH_MAX];   /* pppd "file" for the call */
+	bool autostart;                 /* connect at start-up */
 };
 
 struct l2tpd_conf {
@@ -91,10 +96,12 @@ struct l2tpd_conf {
 	/* pools ( ) */
 	struct l2tpd_pool pools[L2TPD_MAX_POOLS];
 	unsigned n_pools;
+	/* lac ( ) */
+	struct l2tpd_lac lacs[L2TPD_MAX_LACS];
+	unsigned n_lacs;
 	/* secrets.conf */
 	struct secret tunnel_secret;        /* empty: no tunnel authentication */
-	struct l2tpd_user *users;           /* sorted by name */
-	size_t n_users;
+	struct users *users;                /* users.h; NULL when secrets.conf has none */
 };
 
 /* Defaults for everything (no pools, no users, no secret). */
@@ -115,8 +122,9 @@ int l2tpd_conf_from_cfg(struct l2tpd_conf *c, struct cfg *main_cfg, struct cfg *
 /* Release users and secrets (wiped). c stays usable after l2tpd_conf_defaults(). */
 void l2tpd_conf_free(struct l2tpd_conf *c);
 
-/* The user named name (exact match), or NULL. */
-const struct l2tpd_user *l2tpd_conf_user(const struct l2tpd_conf *c, const char *name);
+/* The user named name (exact match), or NULL; and how many there are. */
+const struct user *l2tpd_conf_user(const struct l2tpd_conf *c, const char *name);
+size_t l2tpd_conf_n_users(const struct l2tpd_conf *c);
 
 /* Is addr inside one of the pools? */
 bool l2tpd_conf_in_pool(const struct l2tpd_conf *c, struct in_addr addr);

@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	if (sock)
 		snprintf(conf.ctl_path, sizeof conf.ctl_path, "%s", sock);
 	if (check_only) {
-		printf("l2tpd: configuration OK (%zu users, %u pools)\n", conf.n_users, conf.n_pools);
+		printf("l2tpd: configuration OK (%zu users, %u pools)\n", l2tpd_conf_n_users(&conf), conf.n_pools);
 		l2tpd_conf_free(&conf);
 		return 0;
 	}

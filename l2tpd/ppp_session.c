@@ -64,21 +64,10 @@ static void op_timer_stop(void *ctx, enum ppp_timer t)
 static int op_get_secret(void *ctx, const char *user, struct ppp_user_secret *out)
 {
 	struct ppp_session *p = ctx;
-	const struct l2tpd_user *u = l2tpd_conf_user(p->s->t->d->conf, user);
+	const struct users *db = p->s->t->d->conf->users;
 
 	memset(out, 0, sizeof *out);
-	if (!u)
-		return -ENOENT;
-	if (u->password.len) {
-		memcpy(out->password, u->password.p, u->password.len);
-		out->password[u->password.len] = '\0';
-		out->has_password = true;
-	}
-	if (u->has_nt_hash) {
-		memcpy(out->nt_hash, u->nt_hash, sizeof out->nt_hash);
-		out->has_nt_hash = true;
-	}
-	return 0;
+	return db ? users_get_secret(db, user, out) : -ENOENT;
 }
 
 static int op_addr_alloc(void *ctx, const char *user, uint32_t *addr)

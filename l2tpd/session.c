@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "l2tpd/daemon.h"
+#include "l2tpd/lac.h"
 #include "l2tpd/ppp_session.h"
 #include "l2tpd/tunnel.h"
 
@@ -223,6 +224,7 @@ void session_close(struct session *s, bool send, uint16_t result, const char *re
 	event_session(s, CTL_EVT_SESSION_DOWN, reason);
 	ppp_session_free(s->ppp);
 	s->ppp = NULL;
+	lac_call_end(s);
 	kppp_session_close(&s->k);
 	if (s->kernel_session && d->kl2tp.k.nl) {
 		int r = kl2tp_session_delete(&d->kl2tp, t->tid, s->sid);
@@ -240,7 +242,7 @@ void session_close(struct session *s, bool send, uint16_t result, const char *re
 	free(s);
 }
 
-int session_kernel_open(struct session *s, bool lns)
+int session_kernel_open(struct session *s, bool lns, bool channel)
 {
 	struct tunnel *t = s->t;
 	struct l2tpd *d = t->d;
@@ -260,7 +262,7 @@ int session_kernel_open(struct session *s, bool lns)
 		step = "PPPoL2TP socket";
 		r = kppp_pppox_open(&s->k, &pa);
 	}
-	if (r == 0) {
+	if (r == 0 && channel) {
 		step = "PPP channel";
 		r = kppp_channel_open(&s->k);
 	}
@@ -335,7 +337,7 @@ void session_on_iccn(struct tunnel *t, const struct l2tp_msg *m)
 			 m->hdr.session_id);
 		return;
 	}
-	if (session_kernel_open(s, true) < 0) {
+	if (session_kernel_open(s, true, true) < 0) {
 		session_close(s, true, L2TP_CDN_NO_RESOURCES_TEMP, "kernel refused the session");
 		return;
 	}
@@ -348,10 +350,33 @@ void session_on_iccn(struct tunnel *t, const struct l2tp_msg *m)
 	ppp_session_start(s->ppp);
 }
 
+/* LAC: ICRP -> ICCN (§6.10, §6.11), then the kernel session and pppd (lac.c). */
 void session_on_icrp(struct tunnel *t, const struct l2tp_msg *m)
 {
-	(void)m;
-	log_info("l2tp_msg_unexpected", "tunnel=%u type=ICRP", t->tid);
+	struct session *s = session_lookup(t->d, t->tid, m->hdr.session_id);
+	struct l2tp_msg_builder b;
+	uint8_t buf[128];
+	int n;
+
+	if (!s || s->state != SESSION_WAIT_REPLY ||
+	    l2tp_msg_u16(m, L2TP_AVP_ASSIGNED_SESSION_ID, &s->peer_sid) < 0 || !s->peer_sid) {
+		log_info("l2tp_msg_unexpected", "tunnel=%u session=%u type=ICRP", t->tid,
+			 m->hdr.session_id);
+		return;
+	}
+	if (tunnel_msg_begin(t, &b, buf, sizeof buf, s->peer_sid, L2TP_MSG_ICCN) < 0 ||
+	    l2tp_msg_put_u32(&b, L2TP_AVP_TX_CONNECT_SPEED, 100000000) < 0 ||
+	    l2tp_msg_put_u32(&b, L2TP_AVP_FRAMING_TYPE, 1) < 0 || (n = l2tp_msg_finish(&b)) < 0) {
+		session_close(s, true, L2TP_CDN_GENERAL_ERROR, "cannot build ICCN");
+		return;
+	}
+	tunnel_send(t, buf, (size_t)n);
+	if (session_kernel_open(s, false, false) < 0) {
+		session_close(s, true, L2TP_CDN_NO_RESOURCES_TEMP, "kernel refused the session");
+		return;
+	}
+	session_set_state(s, SESSION_PPP_LCP);
+	lac_call_connected(s);
 }
 
 /* CDN (§6.12) from the peer: tear the session down, nothing to answer but the ack. */
@@ -377,7 +402,7 @@ void session_on_cdn(struct tunnel *t, const struct l2tp_msg *m)
 int session_authorized(struct session *s, const char *user, const char **why)
 {
 	struct l2tpd *d = s->t->d;
-	const struct l2tpd_user *u = l2tpd_conf_user(d->conf, user);
+	const struct user *u = l2tpd_conf_user(d->conf, user);
 	struct session *old = session_by_user(d, user);
 	struct in_addr a;
 	int r;
@@ -393,8 +418,8 @@ int session_authorized(struct session *s, const char *user, const char **why)
 		release_names(s);
 	session_release_addr(s);
 	snprintf(s->user, sizeof s->user, "%s", user);
-	if (u && u->has_ip) {
-		a = u->ip;
+	if (u && u->ip) {
+		a.s_addr = htonl(u->ip);
 		if (session_by_addr(d, a)) {
 			*why = "dedicated address in use by another session";
 			return -EADDRINUSE;

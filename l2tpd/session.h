@@ -23,6 +23,7 @@
 struct l2tpd;
 struct tunnel;
 struct ppp_session;
+struct lac_call;
 
 enum session_state {
 	SESSION_WAIT_REPLY = 0,     /* LAC: ICRQ sent */
@@ -46,6 +47,7 @@ struct session {
 	uint32_t call_serial;
 	struct kppp_session k;
 	struct ppp_session *ppp;        /* NULL until ICCN */
+	struct lac_call *lac_call;      /* LAC calls: lac.c's pppd child */
 	char user[256];                 /* authenticated user, "" before */
 	struct in_addr client_ip;
 	uint64_t created_ms, up_ms;     /* monotonic */
@@ -74,8 +76,9 @@ struct session *session_new(struct tunnel *t);
  */
 void session_close(struct session *s, bool send_cdn, uint16_t result, const char *reason);
 
-/* The kernel half of a session: genl session, PPPoL2TP, channel. 0 or -errno (logged). */
-int session_kernel_open(struct session *s, bool lns);
+/* The kernel half of a session: genl session, PPPoL2TP and (when channel) our PPP
+ * channel; a LAC call leaves the channel to pppd. 0 or -errno (logged). */
+int session_kernel_open(struct session *s, bool lns, bool channel);
 
 /* PPP outcomes (from ppp_session.c). */
 /* Authentication succeeded for user: apply the duplicate-login policy and pick the

@@ -371,7 +371,7 @@ static void refuse(struct tunnel *t, uint16_t result, const char *reason)
 }
 
 /* Common AVPs of SCCRQ and SCCRP (§6.1, §6.2). */
-static int put_ctl_conn_avps(struct tunnel *t, struct l2tp_msg_builder *b)
+int tunnel_put_ctl_conn_avps(struct tunnel *t, struct l2tp_msg_builder *b)
 {
 	int r = 0;
 
@@ -481,7 +481,7 @@ static void on_sccrq(struct tunnel *t, const struct l2tp_msg *m)
 	}
 	r = tunnel_msg_begin(t, &b, buf, sizeof buf, 0, L2TP_MSG_SCCRP);
 	if (r == 0)
-		r = put_ctl_conn_avps(t, &b);
+		r = tunnel_put_ctl_conn_avps(t, &b);
 	if (r == 0)
 		r = tunnel_put_challenge_response(t, &b, m, L2TP_MSG_SCCRP, &why);
 	if (r == 0)

@@ -105,6 +105,8 @@ int tunnel_rules_check(void);
 void tunnel_listener_readable(struct l2tpd *d, int fd);
 
 /* Pieces shared with lac.c. */
+/* Protocol Version ... Receive Window Size: the AVPs SCCRQ and SCCRP share (§6.1, §6.2). */
+int tunnel_put_ctl_conn_avps(struct tunnel *t, struct l2tp_msg_builder *b);
 int tunnel_put_challenge(struct tunnel *t, struct l2tp_msg_builder *b);
 /* A Challenge Response to m's Challenge, if it has one. -EACCES (*why set) when we have
  * no secret to answer with. */

@@ -64,7 +64,7 @@ l2tp_lns_start() {
 	)
 	start_bg l2tpd lns "$L2TPD" -d ${L2TP_VERBOSE:+-v} -f "$L2TP_ETC/l2tpd.conf"
 	L2TPD_PID=$BG_PID
-	wait_for 20 "l2tpd to listen" _alive_and l2tpd "$L2TPD_PID" grep -q 'event=listening' "$VM_STATE/l2tpd.log"
+	wait_for 60 "l2tpd to listen" _alive_and l2tpd "$L2TPD_PID" grep -q 'event=listening' "$VM_STATE/l2tpd.log"
 	log "l2tpd up (pid $L2TPD_PID)"
 }
 

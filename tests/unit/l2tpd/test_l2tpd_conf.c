@@ -63,7 +63,7 @@ static void test_full(void **state)
 {
 	struct l2tpd_conf c;
 	char *errs = NULL;
-	const struct l2tpd_user *u;
+	const struct user *u;
 
 	(void)state;
 	assert_int_equal(load(&c,
@@ -99,20 +99,18 @@ static void test_full(void **state)
 	assert_false(l2tpd_conf_in_pool(&c, (struct in_addr){ ip("203.0.113.21") }));
 	assert_int_equal(c.tunnel_secret.len, 7);
 	assert_memory_equal(c.tunnel_secret.p, "tsecret", 7);
-	/* users are sorted and found by exact name */
-	assert_int_equal(c.n_users, 2);
-	assert_string_equal(c.users[0].name, "amy");
+	/* users are found by exact name */
+	assert_int_equal(l2tpd_conf_n_users(&c), 2);
 	u = l2tpd_conf_user(&c, "zed");
 	assert_non_null(u);
-	assert_true(u->has_ip);
-	assert_int_equal(u->ip.s_addr, ip("203.0.113.200"));
-	assert_memory_equal(u->password.p, "pw-z", 4);
+	assert_int_equal(u->ip, ntohl(ip("203.0.113.200")));
+	assert_string_equal(u->password, "pw-z");
 	u = l2tpd_conf_user(&c, "amy");
 	assert_non_null(u);
 	assert_true(u->has_nt_hash);
 	assert_int_equal(u->nt_hash[0], 0x88);
 	assert_int_equal(u->nt_hash[15], 0x6c);
-	assert_int_equal(u->password.len, 0);
+	assert_null(u->password);
 	assert_null(l2tpd_conf_user(&c, "Zed"));
 	free(errs);
 	l2tpd_conf_free(&c);
@@ -132,7 +130,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.auth[2], PPP_AUTH_NONE);
 	assert_int_equal(c.dup_policy, L2TPD_DUP_REPLACE);
 	assert_false(c.require_protected);
-	assert_int_equal(c.n_users, 0);
+	assert_int_equal(l2tpd_conf_n_users(&c), 0);
 	assert_int_equal(c.tunnel_secret.len, 0);
 	free(errs);
 	l2tpd_conf_free(&c);
@@ -164,10 +162,10 @@ static void test_errors(void **state)
 	assert_non_null(strstr(errs, "an IPv4 address is needed here"));
 	assert_non_null(strstr(errs, "l2tpd.conf:5: pools[1].end: lies before start"));
 	assert_non_null(strstr(errs, "l2tpd.conf:3: ppp.local_ip: lies inside a pool"));
-	assert_non_null(strstr(errs, "secrets.conf:2: users[1].nt_hash: expected 32 hex digits"));
-	assert_non_null(strstr(errs, "secrets.conf:3: users[2]: user 'c' needs a password or an nt_hash"));
-	assert_non_null(strstr(errs, "secrets.conf:5: users[4].name: user 'a' defined twice"));
-	assert_non_null(strstr(errs, "secrets.conf:4: users[3].ip: users 'a' and 'd' have the same ip 203.0.113.9"));
+	assert_non_null(strstr(errs, "secrets.conf:2: users[1].nt_hash: must be 32 hexadecimal digits"));
+	assert_non_null(strstr(errs, "secrets.conf:3: users[2]: user needs a password or an nt_hash"));
+	assert_non_null(strstr(errs, "secrets.conf:5: users[4].name: user 'a' is defined twice"));
+	assert_non_null(strstr(errs, "secrets.conf:4: users[3].ip: 203.0.113.9 is already the dedicated address of user 'a'"));
 	/* secrets are never echoed */
 	assert_null(strstr(errs, "abc"));
 	free(errs);

@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,6 +57,25 @@ static void md5_chap(uint8_t id, const char *secret, const uint8_t *chal, size_t
 	EVP_MD_CTX_free(c);
 }
 
+/* conf.users from a secrets.conf text, through users.h like the daemon. */
+static void load_users(const char *text)
+{
+	char path[] = "/tmp/l2tpd-users-XXXXXX";
+	int fd = mkstemp(path);
+	struct cfg c;
+	config_setting_t *list;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	cfg_init(&c);
+	assert_int_equal(cfg_load(&c, path), 0);
+	assert_int_equal(cfg_get_list(&c, cfg_root(&c), "users", CFG_REQUIRED, &list), 1);
+	assert_int_equal(users_load(&c, list, &conf.users), 0);
+	cfg_free(&c);
+	unlink(path);
+}
+
 /* Start an LNS on 127.0.0.1:port with the given secret (NULL: none). */
 static void lns_up(const char *secret, bool require_protected)
 {
@@ -71,11 +91,7 @@ static void lns_up(const char *secret, bool require_protected)
 	inet_pton(AF_INET, "203.0.113.10", &conf.pools[0].start);
 	inet_pton(AF_INET, "203.0.113.12", &conf.pools[0].end);
 	conf.n_pools = 1;
-	conf.users = calloc(2, sizeof *conf.users);
-	conf.users[0].name = strdup("zed");
-	conf.users[0].has_ip = true;
-	inet_pton(AF_INET, "203.0.113.11", &conf.users[0].ip);
-	conf.n_users = 1;
+	load_users("users = ( { name = \"zed\"; password = \"pw\"; ip = \"203.0.113.11\"; } );\n");
 	if (secret)
 		assert_int_equal(secret_dup(&conf.tunnel_secret, secret, strlen(secret)), 0);
 	assert_int_equal(l2tpd_init(&d, &conf), 0);

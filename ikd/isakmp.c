@@ -373,6 +373,49 @@ const struct isakmp_rules isakmp_rules_info_plain = {
 	{ 0 }, NULL, { R(ISAKMP_PL_N, 1, 1) },
 };
 
+const struct isakmp_rules *const isakmp_rules_all[] = {
+	&isakmp_rules_mm_sa, &isakmp_rules_mm_ke, &isakmp_rules_mm_auth_psk,
+	&isakmp_rules_mm_auth_sig, &isakmp_rules_am1, &isakmp_rules_am2_psk,
+	&isakmp_rules_am2_sig, &isakmp_rules_am3_psk, &isakmp_rules_am3_sig,
+	&isakmp_rules_qm1, &isakmp_rules_qm3, &isakmp_rules_info, &isakmp_rules_info_plain,
+	NULL,
+};
+
+static int rules_bad(char *why, size_t len, const struct isakmp_rules *r, const char *what,
+		     uint8_t kind)
+{
+	if (why && len)
+		snprintf(why, len, "%s: %s (%s)", r->name ? r->name : "unnamed table", what,
+			 isakmp_payload_name(kind));
+	return -EINVAL;
+}
+
+int isakmp_rules_check(const struct isakmp_rules *r, char *why, size_t why_len)
+{
+	if (!r->name || !r->flow || strcmp(isakmp_exchange_name(r->exchange), "?") == 0)
+		return rules_bad(why, why_len, r, "name, flow or exchange missing", 0);
+	for (size_t i = 0; i < ISAKMP_RULES_MAX && r->rules[i].kind; i++) {
+		const struct isakmp_rule *ru = &r->rules[i];
+		if (isakmp_payload_kind(ru->kind) != ru->kind)
+			return rules_bad(why, why_len, r, "not a canonical payload kind", ru->kind);
+		if (ru->min > ru->max || ru->max == 0 || (ru->pair && (ru->min || ru->max != 2)))
+			return rules_bad(why, why_len, r, "bad min/max", ru->kind);
+		for (size_t j = 0; j < i; j++)
+			if (r->rules[j].kind == ru->kind)
+				return rules_bad(why, why_len, r, "listed twice", ru->kind);
+	}
+	const struct isakmp_rule *hash = rule_for(r, ISAKMP_PL_HASH);
+	if (r->hash_first && (!hash || hash->min < 1))
+		return rules_bad(why, why_len, r, "HASH first but not required", ISAKMP_PL_HASH);
+	for (size_t i = 0; i < 2 && r->one_of[i]; i++) {
+		const struct isakmp_rule *ru = rule_for(r, r->one_of[i]);
+		if (!ru || ru->min)
+			return rules_bad(why, why_len, r, "one_of kind not optional in the table",
+					 r->one_of[i]);
+	}
+	return 0;
+}
+
 /* ---- builder ---- */
 
 int isakmp_build_begin(struct isakmp_builder *b, struct buf_writer *w,

@@ -242,6 +242,17 @@ struct isakmp_rules {
 int isakmp_check_payloads(const struct isakmp_msg *m, const struct isakmp_rules *r,
 			  struct isakmp_err *err);
 
+/*
+ * Consistency of a table, for start-up checks (a broken table is a bug, caught before
+ * the first packet): name and flow set, every kind known and listed once, min <= max,
+ * pairs have max 2, hash_first implies HASH with min 1, one_of kinds listed with min 0.
+ * 0, or -EINVAL with why filled.
+ */
+int isakmp_rules_check(const struct isakmp_rules *r, char *why, size_t why_len);
+
+/* Every table below, NULL-terminated. */
+extern const struct isakmp_rules *const isakmp_rules_all[];
+
 /* The IKEv1 messages (RFC 2409 section 5, RFC 3947 section 3). */
 extern const struct isakmp_rules isakmp_rules_mm_sa;        /* MM 1 and 2 */
 extern const struct isakmp_rules isakmp_rules_mm_ke;        /* MM 3 and 4 */

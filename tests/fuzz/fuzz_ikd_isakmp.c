@@ -13,13 +13,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const struct isakmp_rules *const all_rules[] = {
-	&isakmp_rules_mm_sa, &isakmp_rules_mm_ke, &isakmp_rules_mm_auth_psk,
-	&isakmp_rules_mm_auth_sig, &isakmp_rules_am1, &isakmp_rules_am2_psk,
-	&isakmp_rules_am2_sig, &isakmp_rules_am3_psk, &isakmp_rules_am3_sig,
-	&isakmp_rules_qm1, &isakmp_rules_qm3, &isakmp_rules_info, &isakmp_rules_info_plain,
-};
-
 static void parse_one(const struct isakmp_payload *p)
 {
 	static struct isakmp_sa sa;
@@ -81,8 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    isakmp_parse_payloads(m, m->body, m->body_len, &err) == 0) {
 		for (size_t i = 0; i < m->n; i++)
 			parse_one(&m->pl[i]);
-		for (size_t i = 0; i < sizeof(all_rules) / sizeof(all_rules[0]); i++)
-			isakmp_check_payloads(m, all_rules[i], &err);
+		for (const struct isakmp_rules *const *r = isakmp_rules_all; *r; r++)
+			isakmp_check_payloads(m, *r, &err);
 		size_t len;
 		isakmp_span_from(m, 1, &len);
 	}

@@ -645,6 +645,34 @@ static void test_rules_main_mode(void **state)
 	assert_non_null(strstr(err.reason, "needs a N or D payload"));
 }
 
+/* Every exchange table is consistent; broken ones are named. */
+static void test_rules_tables(void **state)
+{
+	(void)state;
+	char why[160];
+	size_t n = 0;
+	for (const struct isakmp_rules *const *r = isakmp_rules_all; *r; r++, n++)
+		assert_int_equal(isakmp_rules_check(*r, why, sizeof why), 0);
+	assert_int_equal(n, 13);
+	struct isakmp_rules bad = isakmp_rules_qm1;
+	bad.rules[0].min = 0;                   /* HASH first, but optional */
+	assert_int_equal(isakmp_rules_check(&bad, why, sizeof why), -EINVAL);
+	assert_string_equal(why, "Quick Mode message 1/2: HASH first but not required (HASH)");
+	bad = isakmp_rules_mm_ke;
+	bad.rules[2] = bad.rules[0];            /* KE twice */
+	assert_int_equal(isakmp_rules_check(&bad, why, sizeof why), -EINVAL);
+	assert_non_null(strstr(why, "listed twice (KE)"));
+	bad = isakmp_rules_mm_ke;
+	bad.rules[2].kind = ISAKMP_PL_NATD_DRAFT;       /* wire number, not the kind */
+	assert_int_equal(isakmp_rules_check(&bad, why, sizeof why), -EINVAL);
+	bad = isakmp_rules_info;
+	bad.one_of[1] = ISAKMP_PL_SA;
+	assert_int_equal(isakmp_rules_check(&bad, why, sizeof why), -EINVAL);
+	bad = isakmp_rules_mm_sa;
+	bad.exchange = 99;
+	assert_int_equal(isakmp_rules_check(&bad, why, sizeof why), -EINVAL);
+}
+
 static void test_builder_errors(void **state)
 {
 	(void)state;
@@ -676,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_notify_delete_natoa),
 		cmocka_unit_test(test_rules_quick_mode),
 		cmocka_unit_test(test_rules_main_mode),
+		cmocka_unit_test(test_rules_tables),
 		cmocka_unit_test(test_builder_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/vm/lib.sh - shared helpers for VM scenarios (sourced, never run).
 #
 #   . "$L2SEC_SRC/tests/vm/lib.sh"
@@ -287,6 +288,7 @@ xfrm_state_counter() {
 		}
 		END { if (!n && want != "all") exit 1; printf "%d %d\n", packets, bytes }') ||
 		fail "xfrm_state_counter: no xfrm state with SPI $spi in $ns"
+	# shellcheck disable=SC2034  # results for the caller
 	read -r XFRM_PACKETS XFRM_BYTES <<< "$out"
 	echo "$out"
 }

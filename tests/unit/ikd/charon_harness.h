@@ -46,6 +46,7 @@ static const char swan_conf[] =
 	"  filelog {\n    log {\n      path = %s/charon.log\n      default = 1\n"
 	"      ike = 4\n      chd = 4\n      flush_line = yes\n    }\n  }\n"
 	"  install_routes = no\n"
+	"%s"
 	"}\n";
 
 static inline int charon_write_file(const char *name, const char *fmt, ...)
@@ -79,7 +80,8 @@ static inline int charon_lo_up(void)
 }
 
 /* Private net + mount namespaces, charon started, connection loaded. 0 or skip reason. */
-static inline const char *charon_start(const char *swanctl)
+/* charon_extra: more lines for the charon { } section ("port = 5000\n"), or "". */
+static inline const char *charon_start(const char *swanctl, const char *charon_extra)
 {
 	if (geteuid() != 0)
 		return "needs root";
@@ -93,7 +95,7 @@ static inline const char *charon_start(const char *swanctl)
 	snprintf(charon_dir, sizeof charon_dir, "/tmp/l2sec-swan-XXXXXX");
 	if (!mkdtemp(charon_dir))
 		return "mkdtemp failed";
-	charon_write_file("strongswan.conf", swan_conf, charon_dir, charon_dir);
+	charon_write_file("strongswan.conf", swan_conf, charon_dir, charon_dir, charon_extra);
 	charon_write_file("swanctl.conf", "%s", swanctl);
 	char conf[128];
 	snprintf(conf, sizeof conf, "%s/strongswan.conf", charon_dir);

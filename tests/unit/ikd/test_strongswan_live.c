@@ -701,7 +701,7 @@ static void skip_without_charon(void)
 	static bool tried;
 	if (!tried) {
 		tried = true;
-		skip_why = charon_start(swanctl_conf);
+		skip_why = charon_start(swanctl_conf, "");
 	}
 	if (skip_why) {
 		print_message("skipped: %s\n", skip_why);

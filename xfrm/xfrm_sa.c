@@ -540,10 +540,18 @@ int xfrm_sa_flush_owned(struct xfrm_handle *h)
 
 	if (rc < 0)
 		goto out;
+	/* A larval SA the kernel made for an ACQUIRE has no SPI yet, and DELSA finds SAs by
+	 * SPI: give it one through its acquire seq first (left to expire if that fails). */
+	for (size_t i = 0; i < l.n; i++)
+		if (l.keys[i].spi == 0 && l.keys[i].acquire_seq != 0 &&
+		    xfrm_spi_alloc(h, &l.keys[i], 0, 0, &l.keys[i].spi) < 0)
+			l.keys[i].spi = 0;
 	if (!was_batching)
 		xfrm_batch_begin(h, NULL, NULL);
+	int deleted = 0;
 	for (size_t i = 0; i < l.n && rc == 0; i++)
-		rc = xfrm_sa_del(h, &l.keys[i]);
+		if (l.keys[i].spi != 0 && (rc = xfrm_sa_del(h, &l.keys[i])) == 0)
+			deleted++;
 	if (!was_batching) {
 		int failed = xfrm_batch_end(h);
 		/* An SA that expired meanwhile is not a failure of the flush. */
@@ -551,7 +559,7 @@ int xfrm_sa_flush_owned(struct xfrm_handle *h)
 			rc = failed;
 	}
 	if (rc == 0)
-		rc = (int)l.n;
+		rc = deleted;
 out:
 	free(l.keys);
 	return rc;

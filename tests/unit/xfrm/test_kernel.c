@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
@@ -349,6 +350,56 @@ static void test_allocspi_distinct_and_released(void **state)
 	assert_int_equal(count_lines("ip xfrm state"), 0);
 }
 
+static void on_acquire(const struct xfrm_event *e, void *arg)
+{
+	*(struct xfrm_event *)arg = *e;
+}
+
+/* A policy without its SA: sending makes the kernel create a larval SA (SPI 0) and send
+ * ACQUIRE. The acquire carries the endpoints and a seq; the scoped flush removes the
+ * larval SA although DELSA cannot find an SA without SPI. */
+static void test_acquire_larval_flushed(void **state)
+{
+	struct xfrm_policy p = { 0 };
+	struct xfrm_events *ev;
+	struct xfrm_event got = { 0 };
+
+	NEED_NETNS();
+	assert_int_equal(system("ip link add xv0 type veth peer name xv1 && ip link set xv0 up && "
+				"ip link set xv1 up && ip addr add 192.0.2.1/24 dev xv0"), 0);
+	p.sel.src = ip("192.0.2.1");
+	p.sel.dst = ip("192.0.2.2");
+	p.sel.src_plen = p.sel.dst_plen = 32;
+	p.sel.proto = IPPROTO_UDP;
+	p.dir = XFRM_DIR_OUT;
+	p.ipsec = true;
+	p.reqid = 13;
+	assert_int_equal(xfrm_events_open(&ev, XFRM_EVGRP_ACQUIRE), 0);
+	assert_int_equal(xfrm_policy_add(h, &p), 0);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(1701) };
+	inet_pton(AF_INET, "192.0.2.2", &to.sin_addr);
+	/* Dropped or queued, depending on net.core.xfrm_larval_drop: only the ACQUIRE matters. */
+	(void)sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to));
+	close(fd);
+	struct pollfd pfd = { .fd = xfrm_events_fd(ev), .events = POLLIN };
+	int ready = poll(&pfd, 1, 2000);
+	int n = xfrm_events_read(ev, on_acquire, &got);
+	xfrm_events_close(ev);
+	assert_int_equal(ready, 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(got.kind, XFRM_EV_ACQUIRE);
+	assert_true(got.owned);
+	assert_int_not_equal(got.acquire.seq, 0);
+	assert_true(xfrm_ip_equal(&got.acquire.dst, &p.sel.dst));
+	char *text = run("ip xfrm state");
+	assert_non_null(strstr(text, "proto esp spi 0x00000000 reqid 1814036493"));
+	free(text);
+	assert_int_equal(xfrm_sa_flush_owned(h), 1);
+	assert_int_equal(count_lines("ip xfrm state"), 0);
+	assert_int_equal(system("ip link del xv0"), 0);
+}
+
 struct seen_events {
 	int newpol, delpol;
 	bool owned;
@@ -414,6 +465,7 @@ int main(void)
 		cmocka_unit_test_setup(test_batch_reports_failures_by_ordinal, reset),
 		cmocka_unit_test_setup(test_esp_sa_add, reset),
 		cmocka_unit_test_setup(test_allocspi_distinct_and_released, reset),
+		cmocka_unit_test_setup(test_acquire_larval_flushed, reset),
 		cmocka_unit_test_setup(test_events, reset),
 		cmocka_unit_test_setup(test_socket_helpers, reset),
 	};

@@ -12,7 +12,7 @@
  *   xfrmctl flush                                      deletes what l2sec owns
  *   xfrmctl monitor [count=N] [timeout=S]              one event per line
  *   xfrmctl natt-listen [PORT] [v6]                     hold a UDP_ENCAP socket (4500)
- *   xfrmctl bench PAIRS [alg=ALG] [mode=batch|single]  see tests/bench/README.md
+ *   xfrmctl bench PAIRS [mode=batch|single] [verify] [policies]  tests/bench/README.md
  *   xfrmctl bench-ipbatch PAIRS add|del                 the same work as `ip -batch` input
  *   xfrmctl -                                          commands from stdin, one per line
  *

@@ -1,0 +1,125 @@
+#!/bin/bash
+# l2tp-bench: bring N L2TP/PPP sessions up and tear them down against l2tpd, then against
+# xl2tpd + one pppd per session, in the same VM run; print sessions per second and memory
+# per session of each (PSS of the server processes: l2tpd alone; xl2tpd plus every pppd),
+# beside the whole system's MemAvailable drop (kernel objects included).
+#   L2SEC_BUILD=/work/build-rel scripts/vmtest --timeout 3600 tests/bench/l2tp-bench.sh
+#   L2SEC_L2TP_BENCH_TUNNELS=10 L2SEC_L2TP_BENCH_PER_TUNNEL=100 (default: 1,000 sessions)
+#   L2SEC_L2TP_BENCH_SERVERS="l2tpd xl2tpd" (or one of them)
+# The client is tests/bench/l2tp-loadgen.py: a user-space LAC + PPP client (CHAP-MD5), one
+# UDP socket per tunnel, so the client side costs little beside either server.
+# Client addresses come from 198.18.0.0/15, the block RFC 2544 reserves for benchmarking
+# (the documentation /24s hold too few addresses for 10,000 sessions).
+. "$L2SEC_SRC/tests/vm/lib.sh"
+. "$L2SEC_SRC/tests/vm/l2tp-helpers.bash"
+
+TUN=${L2SEC_L2TP_BENCH_TUNNELS:-10}
+PER=${L2SEC_L2TP_BENCH_PER_TUNNEL:-100}
+SERVERS=${L2SEC_L2TP_BENCH_SERVERS:-l2tpd xl2tpd}
+N=$((TUN * PER))
+LOADGEN=$L2SEC_SRC/tests/bench/l2tp-loadgen.py
+need python3 ip xl2tpd pppd
+modprobe -a l2tp_ppp ppp_generic
+netns_pair srv gen 192.0.2.1/24 192.0.2.2/24
+ulimit -n 65536
+
+# Users u1..uN, password pw-uN: secrets.conf for l2tpd, chap-secrets for pppd.
+for ((n = 1; n <= N; n++)); do l2tp_user "u$n" "pw-u$n"; done
+awk -F'"' '{ printf "\"%s\" * \"%s\" *\n", $2, $4 }' "$L2TP_ETC/users" >> /etc/ppp/chap-secrets
+
+pss_kb() { # PIDS...: summed PSS in kB
+	local p s=0 v
+	for p in "$@"; do
+		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null) || v=0
+		s=$((s + ${v:-0}))
+	done
+	echo "$s"
+}
+avail_kb() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
+server_pids() { # NAME: the server's processes
+	if [ "$1" = l2tpd ]; then echo "$L2TPD_PID"; else echo "$XL2TPD_PID" $(pgrep -x pppd); fi
+}
+
+results=()
+# run NAME: one full cycle against the server already started in srv.
+run() {
+	local name=$1 fifo=$VM_STATE/loadgen.in out=$VM_STATE/loadgen-$1.out m0 a0 m1 a1 up_s t0 t1
+	sleep 2
+	m0=$(pss_kb $(server_pids "$name"))
+	a0=$(avail_kb)
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	start_bg "loadgen-$name" gen bash -c "exec python3 '$LOADGEN' --lns 192.0.2.1 --tunnels $TUN --sessions $PER --timeout 1500 < '$fifo' > '$out'"
+	exec {lg}> "$fifo"
+	wait_for 1600 "$name: $N sessions up" grep -q '^up ' "$out"
+	read -r _ got up_s rest < "$out"
+	[ "$got" = "$N" ] || fail "$name: only $got of $N sessions came up ($rest)"
+	wait_for 120 "$name: $N ppp interfaces" l2tp_ppp_count_is srv "$N"
+	sleep 2
+	m1=$(pss_kb $(server_pids "$name"))
+	a1=$(avail_kb)
+	t0=$(date +%s.%N)
+	echo down >&"$lg"
+	exec {lg}>&-
+	wait_for 600 "$name: all sessions down" l2tp_ppp_count_is srv 0
+	t1=$(date +%s.%N)
+	local down_s
+	down_s=$(echo "$t1 - $t0" | bc)
+	results+=("$(printf '%-7s %6d %9.1f %9.1f %10.1f %10.1f %12.1f' "$name" "$N" \
+		"$(echo "$N / $up_s" | bc -l)" "$(echo "$N / $down_s" | bc -l)" \
+		"$(echo "($m1 - $m0) / $N" | bc -l)" "$(echo "$m1 / $N" | bc -l)" \
+		"$(echo "($a0 - $a1) / $N" | bc -l)")")
+	log "$name: up ${up_s}s, down ${down_s}s, PSS ${m0} -> ${m1} kB, MemAvailable ${a0} -> ${a1} kB"
+}
+
+for server in $SERVERS; do
+	case $server in
+	l2tpd)
+		cat > "$L2TP_ETC/l2tpd.conf" <<-EOC
+			l2tpd = { listen = "192.0.2.1"; hostname = "lns"; hello_interval = "60s";
+			  secrets = "$L2TP_ETC/secrets.conf"; control_socket = "$L2TP_RUN/l2tpd.sock";
+			  max_sessions = 65535; };
+			ppp = { auth = [ "chap-md5" ]; local_ip = "198.18.0.1"; mtu = 1400; mru = 1400;
+			  echo_interval = "30s"; };
+			pools = ( { start = "198.18.0.10"; end = "198.19.255.250"; } );
+		EOC
+		( umask 077; { echo "users = ("; sed '$ s/,$//' "$L2TP_ETC/users"; echo ");"; } > "$L2TP_ETC/secrets.conf" )
+		start_bg l2tpd srv "$L2TPD" -d -f "$L2TP_ETC/l2tpd.conf"
+		L2TPD_PID=$BG_PID
+		wait_for 60 "l2tpd to listen" _alive_and l2tpd "$L2TPD_PID" grep -q 'event=listening' "$VM_STATE/l2tpd.log"
+		run l2tpd
+		kill -TERM "$L2TPD_PID"
+		wait_for 60 "l2tpd to exit" bash -c "! kill -0 $L2TPD_PID 2>/dev/null"
+		l2tp_nothing_left srv
+		;;
+	xl2tpd)
+		cat > "$L2TP_ETC/xl2tpd.conf" <<-EOC
+			[global]
+			port = 1701
+			listen-addr = 192.0.2.1
+			access control = no
+			max retries = 5
+			[lns default]
+			ip range = 198.18.0.10-198.19.255.250
+			local ip = 198.18.0.1
+			require authentication = yes
+			require chap = yes
+			refuse pap = yes
+			name = lns
+			pppoptfile = $L2TP_ETC/options.xl2tpd
+			length bit = yes
+		EOC
+		printf '%s\n' require-chap refuse-pap refuse-mschap refuse-mschap-v2 noccp auth \
+			"mtu 1400" "mru 1400" nodefaultroute "lcp-echo-interval 30" > "$L2TP_ETC/options.xl2tpd"
+		start_xl2tpd srv "$L2TP_ETC/xl2tpd.conf"
+		XL2TPD_PID=$BG_PID
+		run xl2tpd
+		kill -TERM "$XL2TPD_PID"
+		wait_for 120 "xl2tpd and its pppds to exit" bash -c "! pgrep -x pppd > /dev/null && ! kill -0 $XL2TPD_PID 2>/dev/null"
+		;;
+	esac
+done
+
+echo "server  sessions  setup/s  teardown/s  dPSS/sess  PSS/sess  dMemAvail/sess   (kB)"
+printf '%s\n' "${results[@]}"
+log "PASS"

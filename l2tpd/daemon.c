@@ -266,10 +266,10 @@ static int open_listener(struct l2tpd *d)
 				   .local_len = d->conf->listen_len };
 	char a[64];
 
+	l2tpd_fmt_sa(&d->conf->listen, a, sizeof a);
 	d->listen_fd = udp_sock_open(&uc);
 	if (d->listen_fd < 0) {
-		log_err("listen_failed", "addr=%s err=%d", l2tpd_fmt_sa(&d->conf->listen, a, sizeof a),
-			d->listen_fd);
+		log_err("listen_failed", "addr=%s err=%d", a, d->listen_fd);
 		fprintf(stderr, "l2tpd: cannot listen on %s: %s\n", a, strerror(-d->listen_fd));
 		return d->listen_fd;
 	}

@@ -52,7 +52,7 @@ run() {
 	start_bg "loadgen-$name" gen bash -c "exec python3 '$LOADGEN' --lns 192.0.2.1 --tunnels $TUN --sessions $PER --timeout 1500 < '$fifo' > '$out'"
 	exec {lg}> "$fifo"
 	wait_for 1600 "$name: $N sessions up" grep -q '^up ' "$out"
-	read -r _ got up_s rest < "$out"
+	read -r _ got up_s rest <<< "$(grep '^up ' "$out")"
 	[ "$got" = "$N" ] || fail "$name: only $got of $N sessions came up ($rest)"
 	wait_for 120 "$name: $N ppp interfaces" l2tp_ppp_count_is srv "$N"
 	sleep 2

@@ -106,7 +106,7 @@ class Session:
 
     def kick(self, now):
         """Restart timer (RFC 1661 §4.6): repeat what we are waiting an answer for."""
-        if self.up or not self.lsid or now - self.sent_at < 1.0:
+        if self.up or not self.sent_at or now - self.sent_at < 1.0:
             return
         if not self.lcp_ours:
             self.lcp_request()
@@ -134,6 +134,8 @@ class Session:
         data = frame[6:2 + ln]
         if proto == LCP:
             if code == 1:      # Configure-Request: take auth PAP/CHAP-MD5, nak anything else
+                if not self.sent_at:
+                    self.lcp_request()
                 nak = b""
                 for t, v in ppp_opts(data):
                     if t == 3:
@@ -277,7 +279,8 @@ class Tunnel:
             s.lsid = struct.unpack("!H", a[14])[0]
             self.by_lsid[s.lsid] = s
             self.ctrl(ICCN, s.lsid, [avp(24, u32(100000000)), avp(19, u32(1))])
-            s.lcp_request()
+            # passive, like xl2tpd's pppd: LCP starts with the LNS's first Configure-Request
+            # (a frame sent now could reach the LNS before its kernel session exists)
         elif mt == CDN:
             s = self.sessions[sid - 1] if 0 < sid <= len(self.sessions) else None
             if s and not s.down:
@@ -305,8 +308,11 @@ class Tunnel:
 
 def pump(sel, tunnels, until, timeout):
     end = time.monotonic() + timeout
-    last_rtx = time.monotonic()
+    last_rtx = last_report = time.monotonic()
     while not until() and time.monotonic() < end:
+        if time.monotonic() - last_report > 10:
+            last_report = time.monotonic()
+            print("# up=%d" % stats["up"], flush=True)
         for key, _ in sel.select(0.05):
             t = key.data
             for _ in range(64):

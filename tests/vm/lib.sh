@@ -207,6 +207,7 @@ _charon_default_conf() {
 				main {
 					path = $1
 					time_format = %T
+					flush_line = yes
 					ike_name = yes
 					default = 1
 					ike = 2
@@ -214,6 +215,10 @@ _charon_default_conf() {
 					knl = 2
 				}
 			}
+		}
+		# swanctl reads this file too: without a list it tries every plugin it knows.
+		swanctl {
+			load = pem pkcs1 pkcs8 x509 pubkey random
 		}
 	EOF
 }

@@ -110,7 +110,7 @@ static inline const char *charon_start(const char *swanctl, const char *charon_e
 	}
 	char vici[128], cmd[512];
 	snprintf(vici, sizeof vici, "%s/charon.vici", charon_dir);
-	for (int i = 0; i < 100 && access(vici, F_OK); i++)
+	for (int i = 0; i < 400 && access(vici, F_OK); i++)
 		usleep(50000);
 	snprintf(cmd, sizeof cmd, "swanctl --load-all --file %s/swanctl.conf --uri unix://%s "
 		 ">/dev/null 2>&1", charon_dir, vici);

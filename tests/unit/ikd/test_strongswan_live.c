@@ -650,7 +650,7 @@ static void run_case(const struct live_case *c, uint8_t cookie_seed, bool aggres
 	static struct qm q;
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(500),
 				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct timeval tv = { 5, 0 };
+	struct timeval tv = { 20, 0 };       /* generous: qemu TCG runs this too */
 	cur = c;
 	print_message("%s: %s / %s%s\n", aggressive ? "Aggressive Mode" : "Main Mode", c->ike,
 		      c->esp, pfs ? " with PFS" : "");

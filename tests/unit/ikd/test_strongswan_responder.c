@@ -402,7 +402,7 @@ static void test_charon_initiates(void **state)
 	static struct resp r;
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(500),
 				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct timeval tv = { 8, 0 };
+	struct timeval tv = { 20, 0 };       /* generous: qemu TCG runs this too */
 	const char *skip_why = charon_start(swanctl_conf, "  port = 5000\n  port_nat_t = 5001\n");
 	if (skip_why) {
 		print_message("skipped: %s\n", skip_why);
@@ -413,7 +413,7 @@ static void test_charon_initiates(void **state)
 	setsockopt(r.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	assert_int_equal(bind(r.fd, (struct sockaddr *)&sin, sizeof sin), 0);
 	char cmd[512];
-	snprintf(cmd, sizeof cmd, "swanctl --initiate --child l2tp --timeout 10 --uri "
+	snprintf(cmd, sizeof cmd, "swanctl --initiate --child l2tp --timeout 60 --uri "
 		 "unix://%s/charon.vici >/dev/null 2>&1 &", charon_dir);
 	assert_int_equal(system(cmd), 0);
 	mm_1_2(&r);

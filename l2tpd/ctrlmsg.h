@@ -145,7 +145,12 @@ int l2tp_msg_put(struct l2tp_msg_builder *b, uint16_t type, const void *value, s
 int l2tp_msg_put_u16(struct l2tp_msg_builder *b, uint16_t type, uint16_t v);
 int l2tp_msg_put_u32(struct l2tp_msg_builder *b, uint16_t type, uint32_t v);
 int l2tp_msg_put_str(struct l2tp_msg_builder *b, uint16_t type, const char *s);
-/* A hidden AVP (plain if the builder has no secret). */
+/*
+ * A hidden AVP (plain if the builder has no secret). Hide nothing in SCCRQ/SCCRP: xl2tpd
+ * 1.3.18 reveals the hidden AVPs of the SCCRP it receives before loading the tunnel secret
+ * and drops the tunnel (found by tests/unit/l2tpd/test_l2tp_xl2tpd.c); after SCCCN it
+ * reveals RFC 2661 §4.3 hiding correctly.
+ */
 int l2tp_msg_put_hidden(struct l2tp_msg_builder *b, uint16_t type, const void *value,
 			size_t len);
 /* Patch the Length field. Returns the message length or -EMSGSIZE. */

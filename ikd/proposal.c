@@ -314,15 +314,32 @@ static int bad_word(struct parse_ctx *c, const char *tok, const char *word, cons
 	return bad(c, tok, word, what);
 }
 
+/* The profiles, by name; each fills both phases' lists. */
+static const struct profile {
+	const char *name;
+	int (*p1)(struct ike_p1_list *l);
+	int (*p2)(struct ike_p2_list *l);
+} profiles[] = {
+	{ "modern", p1_profile_modern, p2_profile_modern },
+	{ "legacy-clients", p1_profile_legacy, p2_profile_legacy },
+};
+
+static const struct profile *profile_find(const char *name)
+{
+	for (size_t i = 0; i < N_OF(profiles); i++)
+		if (strcasecmp(name, profiles[i].name) == 0)
+			return &profiles[i];
+	return NULL;
+}
+
 static int p1_token(const char *tok, void *arg)
 {
 	struct parse_ctx *c = arg;
 	struct ike_p1_list *l = c->list;
+	const struct profile *pr = profile_find(tok);
 	int rc;
-	if (strcasecmp(tok, "modern") == 0)
-		rc = p1_profile_modern(l);
-	else if (strcasecmp(tok, "legacy-clients") == 0)
-		rc = p1_profile_legacy(l);
+	if (pr)
+		rc = pr->p1(l);
 	else {
 		char copy[64], *w[4];
 		snprintf(copy, sizeof copy, "%s", tok);
@@ -349,11 +366,10 @@ static int p2_token(const char *tok, void *arg)
 {
 	struct parse_ctx *c = arg;
 	struct ike_p2_list *l = c->list;
+	const struct profile *pr = profile_find(tok);
 	int rc;
-	if (strcasecmp(tok, "modern") == 0)
-		rc = p2_profile_modern(l);
-	else if (strcasecmp(tok, "legacy-clients") == 0)
-		rc = p2_profile_legacy(l);
+	if (pr)
+		rc = pr->p2(l);
 	else {
 		char copy[64], *w[4];
 		snprintf(copy, sizeof copy, "%s", tok);

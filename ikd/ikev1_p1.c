@@ -421,11 +421,17 @@ void ikev1_p1_established(struct ike_sa *sa)
 	if (sa->initial_contact_seen) {
 		drop_stale(sa);
 	} else {
-		struct ike_sa *old = sibling(sa);
-		if (old && old->children) {
+		/* A new ISAKMP SA with the same peer (address, port) and identity replaces
+		 * the older ones (re-authentication, or a client that lost its state without
+		 * INITIAL-CONTACT). Their IPsec SAs move over: a rekeying Quick Mode supersedes
+		 * them, or they expire. */
+		struct ike_sa *old;
+		while ((old = sibling(sa)) != NULL && (old->rekeyed ||
+		       ikd_id_equal(&old->peer_id, &sa->peer_id))) {
 			ikev1_child_adopt_all(sa, old);
-			if (old->rekeyed)
-				ikev1_delete_sa(old, true, false, "replaced by rekeyed ISAKMP SA");
+			ikev1_delete_sa(old, old->rekeyed, false,
+					old->rekeyed ? "replaced by the rekeyed ISAKMP SA"
+						     : "replaced by a new ISAKMP SA from the same peer");
 		}
 	}
 	char a[IKD_ADDRSTR_MAX], id[300], q[LOG_QUOTE_MAX];

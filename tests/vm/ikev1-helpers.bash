@@ -137,3 +137,23 @@ udp1701_traffic() {
 		done
 	done
 }
+
+# charon_lifetimes NS IKE_REKEY CHILD_REKEY CHILD_LIFE: short lifetimes in NS's swanctl.conf
+# (seconds), to make charon rekey during a scenario.
+charon_lifetimes() {
+	sed -i "s|^\t\tdpd_delay = 5s|\t\tdpd_delay = 5s\n\t\trekey_time = $2s\n\t\tover_time = 10s|; s|^\t\t\t\tstart_action = none|\t\t\t\tstart_action = none\n\t\t\t\trekey_time = $3s\n\t\t\t\tlife_time = $4s|" "$VM_STATE/$1/swanctl.conf"
+}
+
+# udp_stream_start NS FROM TO RATE_PER_S SECONDS: numbered datagrams FROM:1701 -> TO:1701
+# in the background (one socat, one datagram per line, RATE lines per second); the count
+# sent is in $VM_STATE/stream-sent once the stream ends.
+udp_stream_start() {
+	local ns=$1 from=$2 to=$3 rate=$4 secs=$5
+	start_bg udpstream "$ns" bash -c "
+		n=$((rate * secs))
+		for i in \$(seq \$n); do echo \"seq \$i\"; echo \$i > $VM_STATE/stream-progress
+			sleep $(awk "BEGIN { print 1 / $rate }"); done |
+			socat -u - UDP4-SENDTO:$to:1701,bind=$from:1701,reuseaddr
+		echo \$n > $VM_STATE/stream-sent"
+	STREAM_PID=$BG_PID
+}

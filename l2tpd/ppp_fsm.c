@@ -199,7 +199,7 @@ static void run_actions(struct ppp_fsm *f, uint16_t a)
 		uint8_t code = (a & A_SCA) ? PPP_CONF_ACK
 			       : f->reply_code ? f->reply_code : PPP_CONF_NAK;
 
-		ppp_fsm_send(f, code, f->rx_id, f->reply, f->reply_len);
+		ppp_fsm_send(f, code, f->rx_id, f->reply, f->reply ? f->reply_len : 0);
 	}
 	if (a & A_STR) {
 		f->restart_count--;
@@ -267,6 +267,8 @@ void ppp_fsm_timeout(struct ppp_fsm *f)
 /* A Configure-Request from the peer: let the protocol judge it, unless the state ignores it. */
 static int input_cr(struct ppp_fsm *f, struct buf_reader *data)
 {
+	/* The reply lives here, not in the automaton: 1.5 KB less per session */
+	uint8_t reply[PPP_MAX_PACKET - PPP_HDR_LEN];
 	struct buf_writer w;
 	int rc;
 
@@ -275,24 +277,24 @@ static int input_cr(struct ppp_fsm *f, struct buf_reader *data)
 		ppp_fsm_event(f, PPP_EV_RCR_PLUS);   /* same row for + and - in these states */
 		return 0;
 	}
-	bw_init(&w, f->reply, sizeof f->reply);
+	bw_init(&w, reply, sizeof reply);
 	rc = f->proto->recv_cr(f, data, &w);
 	if (rc < 0 || !bw_ok(&w))
 		return -EBADMSG;
 	f->reply_code = (uint8_t)rc;
 	f->reply_len = (uint16_t)bw_len(&w);
+	f->reply = reply;
 	if (rc == PPP_CONF_ACK) {
 		f->nak_loops = 0;
-		ppp_fsm_event(f, PPP_EV_RCR_PLUS);
-		return 0;
-	}
-	if (rc == PPP_CONF_NAK) {
+	} else if (rc == PPP_CONF_NAK) {
 		f->nak_loops++;
 		f->stats.naks_sent++;
 	} else {
 		f->stats.rejs_sent++;
 	}
-	ppp_fsm_event(f, PPP_EV_RCR_MINUS);
+	ppp_fsm_event(f, rc == PPP_CONF_ACK ? PPP_EV_RCR_PLUS : PPP_EV_RCR_MINUS);
+	f->reply = NULL;
+	f->reply_len = 0;
 	return 0;
 }
 

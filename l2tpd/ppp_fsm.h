@@ -153,7 +153,7 @@ struct ppp_fsm {
 	size_t rx_len;
 	uint8_t reply_code;            /* ACK/NAK/REJ chosen by recv_cr for sca/scn */
 	uint16_t reply_len;
-	uint8_t reply[PPP_MAX_PACKET - PPP_HDR_LEN];
+	const uint8_t *reply;          /* its options: on ppp_fsm_input's stack, NULL after */
 	uint16_t lastcr_len;
 	uint8_t lastcr[256];           /* our last request's options: an Ack must match them */
 	struct ppp_fsm_stats stats;

@@ -34,6 +34,7 @@ l2sec_dep(sodium   libsodium  libsodium-dev)
 l2sec_dep(ev       libev      libev-dev      ev.h ev)
 l2sec_dep(config   libconfig  libconfig-dev)
 l2sec_dep(capng    libcap-ng  libcap-ng-dev)
+l2sec_dep(nftables libnftables libnftables-dev)
 
 find_package(OpenSSL 3.0 QUIET)
 if(NOT OPENSSL_FOUND)

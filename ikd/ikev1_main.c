@@ -35,6 +35,18 @@
 /* SA payloads are big (proposal/transform/attribute arrays): one scratch pair. */
 static struct isakmp_sa sa_peer, sa_ours;
 
+/* Messages 3 and 4: the peer's KE and nonce, NAT detection, the key schedule. */
+static int ke_natd_keys(struct ikev1_in *in, bool initiator)
+{
+	int rc = ikev1_p1_take_ke_nonce(in, initiator);
+	if (rc < 0)
+		return rc;
+	if (natt_check_natd(in->sa, in->m, in->pkt) < 0)
+		return ikev1_fail(in, "malformed", ISAKMP_N_PAYLOAD_MALFORMED,
+				  "only one NAT-D payload");
+	return ikev1_p1_make_keys(in);
+}
+
 /* ---- responder ---------------------------------------------------------------------------- */
 
 /* MM1 --> MM2: choose a proposal. */
@@ -66,13 +78,7 @@ int ikev1_main_r0(struct ikev1_in *in)
 int ikev1_main_r1(struct ikev1_in *in)
 {
 	struct ike_sa *sa = in->sa;
-	int rc = ikev1_p1_take_ke_nonce(in, false);
-	if (rc < 0)
-		return rc;
-	if (natt_check_natd(sa, in->m, in->pkt) < 0)
-		return ikev1_fail(in, "malformed", ISAKMP_N_PAYLOAD_MALFORMED,
-				  "only one NAT-D payload");
-	rc = ikev1_p1_make_keys(in);
+	int rc = ke_natd_keys(in, false);
 	if (rc < 0)
 		return rc;
 	struct ikev1_out o;
@@ -133,13 +139,7 @@ int ikev1_main_i1(struct ikev1_in *in)
 int ikev1_main_i2(struct ikev1_in *in)
 {
 	struct ike_sa *sa = in->sa;
-	int rc = ikev1_p1_take_ke_nonce(in, true);
-	if (rc < 0)
-		return rc;
-	if (natt_check_natd(sa, in->m, in->pkt) < 0)
-		return ikev1_fail(in, "malformed", ISAKMP_N_PAYLOAD_MALFORMED,
-				  "only one NAT-D payload");
-	rc = ikev1_p1_make_keys(in);
+	int rc = ke_natd_keys(in, true);
 	if (rc < 0)
 		return rc;
 	if (sa->nat && sa->natt_method)

@@ -168,6 +168,20 @@ static int put_ke(struct ikev1_out *o, const struct ikev1_qm *qm)
 	return isakmp_put_data(&o->b, ISAKMP_PL_KE, pub, len, NULL);
 }
 
+/* Messages 1 and 2 start alike: HASH placeholder (*slot), SA, nonce, [KE]. Returns the
+ * offset where the hashed payloads begin. */
+static size_t begin_qm12(struct ikev1_out *o, struct ike_sa *sa, struct ikev1_qm *qm,
+			 const uint8_t *nonce, size_t nonce_len, size_t *slot)
+{
+	ikev1_out_begin(o, sa, ISAKMP_XCHG_QUICK, qm->msgid, true);
+	ikev1_out_hash_slot(o, sa, slot);
+	size_t after = isakmp_build_offset(&o->b);
+	isakmp_put_sa(&o->b, &qm_our_sa);
+	isakmp_put_data(&o->b, ISAKMP_PL_NONCE, nonce, nonce_len, NULL);
+	put_ke(o, qm);
+	return after;
+}
+
 /* ---- responder ----------------------------------------------------------------------- */
 
 int ikev1_quick_r0(struct ikev1_in *in)
@@ -208,12 +222,7 @@ int ikev1_quick_r0(struct ikev1_in *in)
 
 	struct ikev1_out o;
 	size_t slot;
-	ikev1_out_begin(&o, sa, ISAKMP_XCHG_QUICK, qm->msgid, true);
-	ikev1_out_hash_slot(&o, sa, &slot);
-	size_t after = isakmp_build_offset(&o.b);
-	isakmp_put_sa(&o.b, &qm_our_sa);
-	isakmp_put_data(&o.b, ISAKMP_PL_NONCE, qm->nr, qm->nr_len, NULL);
-	put_ke(&o, qm);
+	size_t after = begin_qm12(&o, sa, qm, qm->nr, qm->nr_len, &slot);
 	if (in->m->count[ISAKMP_PL_ID])
 		put_ids(&o, qm->child, false);
 	if (!qm->child->params.tunnel && in->m->count[ISAKMP_PL_NATOA])
@@ -284,12 +293,7 @@ int ikev1_quick_initiate(struct ike_sa *sa, struct ipsec_sa *rekey_of)
 	qm->ni_len = QM_NONCE_LEN;
 	struct ikev1_out o;
 	size_t slot;
-	ikev1_out_begin(&o, sa, ISAKMP_XCHG_QUICK, qm->msgid, true);
-	ikev1_out_hash_slot(&o, sa, &slot);
-	size_t after = isakmp_build_offset(&o.b);
-	isakmp_put_sa(&o.b, &qm_our_sa);
-	isakmp_put_data(&o.b, ISAKMP_PL_NONCE, qm->ni, qm->ni_len, NULL);
-	put_ke(&o, qm);
+	size_t after = begin_qm12(&o, sa, qm, qm->ni, qm->ni_len, &slot);
 	put_ids(&o, qm->child, true);
 	if (sa->conn->mode == IKD_MODE_TRANSPORT)
 		put_natoa(&o, sa);

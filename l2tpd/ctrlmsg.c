@@ -9,6 +9,8 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "common/log.h"
+
 #define BIT(t) (UINT64_C(1) << L2TP_AVP_##t)
 
 /*
@@ -68,6 +70,20 @@ const char *l2tp_msg_name(uint16_t type)
 	if (type >= L2TP_MSG_COUNT || !msg_rules[type].name)
 		return "unknown";
 	return msg_rules[type].name;
+}
+
+int l2tp_msg_selfcheck(void)
+{
+	int bad = 0;
+
+	for (uint16_t m = 0; m < L2TP_MSG_COUNT; m++)
+		for (uint16_t t = 0; t < 64; t++)
+			if (((msg_rules[m].required >> t) & 1) &&
+			    (!msg_rules[m].name || !l2tp_avp_spec(t))) {
+				log_err("l2tp_msg_table_inconsistent", "message=%u avp=%u", m, t);
+				bad++;
+			}
+	return bad ? -EINVAL : 0;
 }
 
 int l2tp_classify(const uint8_t *pkt, size_t len)

@@ -52,6 +52,9 @@ enum l2tp_msg_type {
 	L2TP_MSG_COUNT = 17,
 };
 
+/* Check that every AVP the message table requires is in the AVP catalogue. 0/-EINVAL. */
+int l2tp_msg_selfcheck(void);
+
 /* "SCCRQ", "ZLB", ... or "unknown". */
 const char *l2tp_msg_name(uint16_t type);
 

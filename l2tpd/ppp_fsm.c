@@ -104,6 +104,38 @@ const char *ppp_event_name(enum ppp_event e)
 	return (unsigned)e < PPP_EV_COUNT ? event_names[e] : "unknown";
 }
 
+static bool timer_states(enum ppp_state s);
+
+/*
+ * Consistency of fsm_table[] with the rules RFC 1661 §4 states in prose: a request sent
+ * (scr, str, zrc) always leads to a state that runs the restart timer; tlu only into
+ * Opened; tld only out of Opened; tls only into Starting; next states exist.
+ */
+int ppp_fsm_selfcheck(void)
+{
+	int bad = 0;
+
+	for (int e = 0; e < PPP_EV_COUNT; e++) {
+		for (int s = 0; s < PPP_STATE_COUNT; s++) {
+			const struct transition *t = &fsm_table[e][s];
+			uint16_t a = t->actions;
+
+			if (t->next == NOPE)
+				continue;
+			if (t->next >= PPP_STATE_COUNT ||
+			    ((a & (A_SCR | A_STR | A_ZRC)) && !timer_states(t->next)) ||
+			    ((a & A_TLU) && t->next != PPP_OPENED) ||
+			    ((a & A_TLD) && s != PPP_OPENED) ||
+			    ((a & A_TLS) && t->next != PPP_STARTING)) {
+				log_err("ppp_fsm_table_inconsistent", "event=%s state=%s",
+					ppp_event_name(e), ppp_state_name(s));
+				bad++;
+			}
+		}
+	}
+	return bad ? -EINVAL : 0;
+}
+
 void ppp_fsm_init(struct ppp_fsm *f, const struct ppp_fsm_proto *proto,
 		  const struct ppp_fsm_io *io, void *io_ctx, void *priv)
 {

@@ -159,6 +159,9 @@ struct ppp_fsm {
 	struct ppp_fsm_stats stats;
 };
 
+/* Check the transition table against RFC 1661's rules; call once at start-up. 0/-EINVAL. */
+int ppp_fsm_selfcheck(void);
+
 /* Set up f in Initial with RFC 1661 defaults. */
 void ppp_fsm_init(struct ppp_fsm *f, const struct ppp_fsm_proto *proto,
 		  const struct ppp_fsm_io *io, void *io_ctx, void *priv);

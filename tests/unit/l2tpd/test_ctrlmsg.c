@@ -31,6 +31,7 @@ static int build_sccrq(uint8_t *buf, size_t cap, bool hide, bool with_host)
 
 static void test_build_parse_sccrq(void **state)
 {
+	assert_int_equal(l2tp_msg_selfcheck(), 0);
 	uint8_t buf[256];
 	uint16_t v;
 	uint32_t u;

@@ -189,6 +189,7 @@ static void strip_counter_actions(const char *in, char *out, bool *irc, bool *zr
 
 static void test_rfc1661_state_table(void **state)
 {
+	assert_int_equal(ppp_fsm_selfcheck(), 0);
 	struct rec r;
 	struct tproto t;
 	struct ppp_fsm f;

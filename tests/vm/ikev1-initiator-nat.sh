@@ -19,7 +19,7 @@ ikd_start client
 wait_for 90 "ikd to establish the IPsec SA" grep -q 'event=ipsec_sa_established' "$VM_STATE/ikd-client.log"
 grep -q 'event=ike_nat_detected.*local_behind_nat=yes' "$VM_STATE/ikd-client.log" ||
 	fail "ikd did not detect that it is behind NAT"
-ip -n client xfrm state list proto esp | grep -q 'encap type espinudp sport 4500 dport 4500' ||
+grep -q 'encap type espinudp sport 4500 dport 4500' <<< "$(ip -n client xfrm state list proto esp)" ||
 	fail "ikd's ESP states are not UDP-encapsulated on port 4500"
 esp_states_are client 2 || fail "ikd did not install exactly 2 ESP states"
 log "ikd behind NAT -> charon: NAT detected, ESP in UDP/4500 installed"

@@ -21,7 +21,7 @@ charon_swanctl left --initiate --child l2tp --timeout 60 > "$VM_STATE/initiate.l
 wait_for 30 "ipsec_sa_established in ikd's log" grep -q 'event=ipsec_sa_established' "$VM_STATE/ikd-right.log"
 n_right=$(ip -n right xfrm state list proto esp | grep -c '^src' || true)
 [ "$n_right" = 2 ] || fail "ikd installed $n_right ESP states, expected 2"
-ip -n right xfrm policy list | grep -q 'sport 1701' || fail "no UDP/1701 policy installed by ikd"
+grep -q 'sport 1701' <<< "$(ip -n right xfrm policy list)" || fail "no UDP/1701 policy installed by ikd"
 log "charon -> ikd: Main Mode + Quick Mode done, 2 ESP states in the responder's kernel"
 
 check_same_spis left right "$left" "$right"

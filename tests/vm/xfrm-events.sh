@@ -53,7 +53,7 @@ for spi in "${spis[@]:1}"; do
 done
 left=$(ip -n ev xfrm state | grep -c '^src' || true)
 [ "$left" = 1 ] || { ip -n ev xfrm state >&2; fail "$left states left, want only the completed one"; }
-ip -n ev xfrm state | grep -q "spi ${spis[0]} " || fail "the completed SA ${spis[0]} is gone"
+grep -q "spi ${spis[0]} " <<< "$(ip -n ev xfrm state)" || fail "the completed SA ${spis[0]} is gone"
 log "20 distinct SPIs; ${spis[0]} completed by UPDSA; 19 released, no larval SA left"
 out=$(ip netns exec ev "$X" flush)
 [ "$out" = "flushed sas=1 policies=0" ] || fail "flush said '$out'"

@@ -21,14 +21,18 @@
  *   down                    tear everything down and exit (also on end of input)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
+#include <time.h>
 #include <net/if.h>
+#include <linux/ppp-ioctl.h>
 #include <linux/ppp_defs.h>
 
 #include "l2tpd/kernel_l2tp.h"
@@ -353,25 +357,79 @@ static void bench_report(const char *what, unsigned int n, const struct bench_cl
 	       wall * 1000.0 / n);
 }
 
+/* Wall time spent in each step of bench_one, summed over all items. */
+enum { B_UDP, B_TUNNEL, B_SESSION, B_PPPOX, B_GCHAN, B_OPEN, B_ATTCHAN, B_UNIT, B_LINK, B_STEPS };
+static double bench_step[B_STEPS];
+static const char *const bench_step_name[B_STEPS] = {
+	"udp_sock_open", "kl2tp_tunnel_create", "kl2tp_session_create", "kppp_pppox_open",
+	"PPPIOCGCHAN", "open(/dev/ppp)", "PPPIOCATTCHAN", "kppp_unit_create+connect", "mtu+npmode+up",
+};
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Charge the time since *t to step, move *t on, pass err through. */
+static int bench_lap(double *t, int step, int err)
+{
+	double now = mono_now();
+
+	bench_step[step] += now - *t;
+	*t = now;
+	return err;
+}
+
 /* One tunnel with one session and a unit that is up: what l2tpd does per client. */
 static int bench_one(struct ctl *c, const char *local, const char *peer, uint32_t i)
 {
+	struct sockaddr_storage lss, pss;
+	int llen = udp_sock_addr(&lss, local, L2TP_UDP_PORT);
+	int plen = udp_sock_addr(&pss, peer, (uint16_t)(10000 + i % 50000));
+	struct udp_sock_cfg ucfg = { .local = (struct sockaddr *)&lss, .local_len = (socklen_t)llen,
+				     .peer = (struct sockaddr *)&pss, .peer_len = (socklen_t)plen };
+	struct kl2tp_tunnel_cfg tcfg = { .tunnel_id = i + 1, .peer_tunnel_id = i + 1, .version = 2 };
+	struct kl2tp_session_cfg scfg = { .tunnel_id = i + 1, .session_id = 1, .peer_session_id = 1 };
+	struct kppp_l2tp_addr pa = { .version = 2, .tunnel_id = i + 1, .session_id = 1,
+				     .peer_tunnel_id = i + 1, .peer_session_id = 1,
+				     .peer = (struct sockaddr *)&pss, .peer_len = (socklen_t)plen };
+	double t = mono_now();
 	int err;
 
-	c->tid = c->sid = i + 1;
-	c->ptid = c->psid = i + 1;
+	c->tid = i + 1;
+	c->sid = 1;
 	kppp_session_init(&c->ppp);
-	err = session_setup(c, local, peer, (uint16_t)(10000 + i % 50000), 0);
+	c->udp_fd = udp_sock_open(&ucfg);
+	err = bench_lap(&t, B_UDP, c->udp_fd < 0 ? c->udp_fd : 0);
+	tcfg.fd = pa.tunnel_fd = c->udp_fd;
+	if (!err)
+		err = bench_lap(&t, B_TUNNEL, kl2tp_tunnel_create(&c->l2tp, &tcfg));
+	if (!err)
+		err = bench_lap(&t, B_SESSION, kl2tp_session_create(&c->l2tp, &scfg));
+	if (!err)
+		err = bench_lap(&t, B_PPPOX, kppp_pppox_open(&c->ppp, &pa));
+	/* kppp_channel_open's three steps, timed one by one. */
+	if (!err)
+		err = bench_lap(&t, B_GCHAN, ioctl(c->ppp.pppox_fd, PPPIOCGCHAN, &c->ppp.chindex) < 0 ? -errno : 0);
+	if (!err) {
+		c->ppp.chan_fd = open("/dev/ppp", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		err = bench_lap(&t, B_OPEN, c->ppp.chan_fd < 0 ? -errno : 0);
+	}
+	if (!err)
+		err = bench_lap(&t, B_ATTCHAN, ioctl(c->ppp.chan_fd, PPPIOCATTCHAN, &c->ppp.chindex) < 0 ? -errno : 0);
 	if (!err)
 		err = kppp_unit_create(&c->ppp, &c->rtnl, c->prefix, &c->next_index);
 	if (!err)
-		err = kppp_unit_connect(&c->ppp);
+		err = bench_lap(&t, B_UNIT, kppp_unit_connect(&c->ppp));
 	if (!err)
 		err = rtnl_link_set_mtu(&c->rtnl, c->ppp.ifindex, 1400);
 	if (!err)
 		err = kppp_unit_set_npmode(&c->ppp, PPP_IP, NPMODE_PASS);
 	if (!err)
-		err = rtnl_link_set_up(&c->rtnl, c->ppp.ifindex, true);
+		err = bench_lap(&t, B_LINK, rtnl_link_set_up(&c->rtnl, c->ppp.ifindex, true));
 	return err;
 }
 
@@ -411,6 +469,9 @@ static int cmd_bench(int argc, char **argv)
 	bench_now(&t2);
 	bench_report("bench_create", n, &t0, &t1);
 	bench_report("bench_teardown", n, &t1, &t2);
+	for (int i = 0; i < B_STEPS; i++)
+		printf("bench_step %s wall=%.3fs per_item=%.3fms\n", bench_step_name[i], bench_step[i],
+		       bench_step[i] * 1000.0 / n);
 	rtnl_close(&c.rtnl);
 	kl2tp_close(&c.l2tp);
 	free(all);

@@ -272,6 +272,22 @@ static void test_sequence_wrap(void **state)
 	assert_int_equal(r->ndelivered, 1);
 }
 
+/* Android's mtpd: window of 1, one message in flight at a time. */
+static void test_peer_window_one(void **state)
+{
+	struct rec *r = *state;
+	uint8_t m[64];
+
+	l2tp_rel_set_peer(r->rel, 77, 1);
+	l2tp_rel_send(r->rel, 0, m, mk(m, 0, 0, 1));
+	l2tp_rel_send(r->rel, 0, m, mk(m, 0, 0, 2));
+	assert_int_equal(r->nsent, 1);
+	input(r, 0, 1, 0, true);
+	assert_int_equal(r->nsent, 2);
+	assert_int_equal(r->sent[1].tag, 2);
+	assert_int_equal(r->sent[1].ns, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +300,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ack_resets_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hello_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sequence_wrap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_window_one, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

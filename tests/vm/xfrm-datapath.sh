@@ -115,8 +115,8 @@ one_case() {
 	check_state left $R $L $spi_rl "$alg" $mode $k $encap
 	# Counters read back through the library, then the scoped flush, in one process each.
 	local out_r out_l got_r got_l out
-	out_r=$(printf 'get-sa $R %s\nflush\n' $spi_lr | xfrmctl_script right)
-	out_l=$(printf 'get-sa $L %s\nflush\n' $spi_rl | xfrmctl_script left)
+	out_r=$(printf "get-sa $R %s\nflush\n" $spi_lr | xfrmctl_script right)
+	out_l=$(printf "get-sa $L %s\nflush\n" $spi_rl | xfrmctl_script left)
 	got_r=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' <<< "$out_r")
 	got_l=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' <<< "$out_l")
 	[ "${got_r:-0}" -ge 2 ] && [ "${got_l:-0}" -ge 2 ] ||

@@ -74,8 +74,9 @@ l2tp_lns_stop() {
 	wait_for 20 "l2tpd to exit" bash -c "! kill -0 $L2TPD_PID 2>/dev/null"
 }
 
-# l2tp_lac I USER PASSWORD METHOD [CALLS]: xl2tpd + pppd options for LAC I (method:
-# mschapv2, chap or pap: the others are refused by pppd), started, not dialled.
+# l2tp_lac I USER PASSWORD METHOD: xl2tpd + pppd options for LAC I in namespace lacI
+# (method: mschapv2, chap or pap: the others are refused by pppd), started, not dialled.
+# The LNS is lns_addr I, or $L2TP_LNS_ADDR when set.
 l2tp_lac() {
 	local i=$1 user=$2 pw=$3 method=$4 refuse
 	case $method in
@@ -89,7 +90,7 @@ l2tp_lac() {
 		port = 1701
 		access control = no
 		[lac lns]
-		lns = $(lns_addr "$i")
+		lns = ${L2TP_LNS_ADDR:-$(lns_addr "$i")}
 		pppoptfile = $L2TP_ETC/options.lac$i
 		length bit = yes
 		autodial = no

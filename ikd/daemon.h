@@ -73,6 +73,7 @@ struct ikd {
 	ikd_event_hook_fn event_hook;   /* called in addition to the control socket */
 	void *event_hook_arg;
 	struct ikd_stats stats;
+	uint32_t next_mark;             /* nat_marks: the next mark to hand out */
 	uint64_t start_ms;
 	uint8_t *plain;                 /* decryption scratch, IKE_PACKET_MAX bytes */
 	bool in_input;                  /* inside ikev1_input: SA frees are deferred */

@@ -197,6 +197,7 @@ static void settings_defaults(struct ikd_settings *s)
 	s->retransmit_ms = 1000;
 	s->retransmit_tries = 6;
 	s->nat_keepalive = 20;
+	s->mark_base = 0x100;
 }
 
 static void load_settings(struct loader *ld, const config_setting_t *g, struct ikd_settings *s)
@@ -220,6 +221,8 @@ static void load_settings(struct loader *ld, const config_setting_t *g, struct i
 	GET_U32(ld, g, "retransmit_tries", "ikd.retransmit_tries", 0, 20, s->retransmit_tries);
 	GET_U32(ld, g, "nat_keepalive", "ikd.nat_keepalive", 0, 3600, s->nat_keepalive);
 	GET_U32(ld, g, "socket_mark", "ikd.socket_mark", 0, UINT32_MAX, s->socket_mark);
+	get_bool(ld, g, "nat_marks", "ikd.nat_marks", &s->nat_marks);
+	GET_U32(ld, g, "mark_base", "ikd.mark_base", 1, 0xff000000u, s->mark_base);
 	if (s->ike_port == s->natt_port)
 		diag_add(ld, g, "ikd.natt_port", "must differ from ike_port (%u)", s->ike_port);
 }

@@ -92,6 +92,8 @@ struct ikd_settings {
 	uint32_t retransmit_ms, retransmit_tries;
 	uint32_t nat_keepalive;              /* seconds, 0 = off */
 	uint32_t socket_mark;                /* fwmark on IKE sockets, 0 = none */
+	bool nat_marks;                      /* XFRM marks per client behind NAT (l2tpd) */
+	uint32_t mark_base;                  /* first mark handed out */
 };
 
 struct ikd_conf {

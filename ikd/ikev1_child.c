@@ -315,9 +315,21 @@ static void supersede_older(struct ike_sa *sa, struct ipsec_sa *c, struct ipsec_
 			continue;
 		o->superseded = true;
 		c->reqid = o->reqid;
+		c->mark = o->mark;      /* l2tpd's socket keeps its mark across rekeys */
 		ike_timer_stop(&o->rekey_timer);
 		ike_timer_start(&o->expire_timer, SUPERSEDED_GRACE_MS);
 	}
+}
+
+/* A client behind NAT gets its own XFRM mark (ikd.nat_marks): clients sharing the NAT's
+ * address have identical transport selectors. A pair replacing an older one keeps its mark. */
+static void assign_mark(struct ikd *d, struct ike_sa *sa, struct ipsec_sa *c)
+{
+	if (c->mark || !sa->conf->set.nat_marks || c->params.tunnel || !(sa->nat & IKE_NAT_PEER))
+		return;
+	if (d->next_mark < sa->conf->set.mark_base)
+		d->next_mark = sa->conf->set.mark_base;
+	c->mark = d->next_mark++;
 }
 
 int ikev1_child_install(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in *in)
@@ -326,6 +338,9 @@ int ikev1_child_install(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in 
 	struct ipsec_sa *c = qm->child;
 	if (!qm->rekey_of)
 		supersede_older(sa, c, NULL);
+	else
+		c->mark = qm->rekey_of->mark;
+	assign_mark(d, sa, c);
 	struct child_keys k;
 	int rc = make_keys(sa, qm, c, &k);
 	if (rc == 0)
@@ -343,7 +358,7 @@ int ikev1_child_install(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in 
 	char q[LOG_QUOTE_MAX];
 	log_info("ipsec_sa_established", "ike_sa=%u ipsec_sa=%u conn=%s mode=%s spi_in=%08x "
 		 "spi_out=%08x enc=%s/%u auth=%s lifetime=%u lifetime_kb=%llu encap=%s pfs=%u "
-		 "rekey=%s", sa->id, c->id, log_quote(q, sizeof q, sa->conn->name),
+		 "mark=%#x rekey=%s", sa->id, c->id, log_quote(q, sizeof q, sa->conn->name),
 		 c->params.tunnel ? "tunnel" : "transport", c->spi_in, c->spi_out,
 		 ike_name_of(esp_id_names, c->params.encr) ? ike_name_of(esp_id_names,
 									  c->params.encr) : "?",
@@ -351,7 +366,7 @@ int ikev1_child_install(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in 
 		 ike_name_of(ipsec_auth_names, c->params.v1_auth) : "?", c->params.life_s,
 		 (unsigned long long)c->params.life_kb,
 		 (c->params.udp_encap || sa->nat) ? "udp" : "none", c->params.pfs_group,
-		 qm->rekey_of ? "yes" : "no");
+		 c->mark, qm->rekey_of ? "yes" : "no");
 	ikd_event(d, IKD_EV_IPSEC_UP, sa, c, NULL);
 	/* Done exchanges stay only for duplicates of their last message: keep the newest. */
 	for (struct ikev1_qm *o = sa->qms, *next; o; o = next) {

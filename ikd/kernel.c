@@ -141,8 +141,16 @@ void kernel_child_sa(const struct ike_sa *sa, const struct ipsec_sa *c, bool inb
 	out->proto = IPPROTO_ESP;
 	out->mode = c->params.tunnel ? XFRM_SA_TUNNEL : XFRM_SA_TRANSPORT;
 	out->reqid = c->reqid;
-	out->mark = c->mark;
-	out->mark_mask = c->mark ? 0xffffffffu : 0;
+	/* Marks (several clients behind one NAT): the outbound SA applies to packets with
+	 * the client's mark (l2tpd's tunnel socket sets it); the inbound SA is found by SPI
+	 * and marks what it decrypts, so the inbound policy with that mark accepts it. */
+	if (c->mark && inbound) {
+		out->set_mark = c->mark;
+		out->set_mark_mask = 0xffffffffu;
+	} else if (c->mark) {
+		out->mark = c->mark;
+		out->mark_mask = 0xffffffffu;
+	}
 	if (c->params.udp_encap || (sa->natt && sa->nat)) {
 		out->encap = true;
 		uint16_t lp = ikd_addr_port(&sa->local.sa), pp = ikd_addr_port(&sa->peer.sa);

@@ -25,6 +25,7 @@
 #include "ikd/ikev1.h"
 #include "ikd/ikev1_child.h"
 #include "ikd/ikev1_main.h"
+#include "ikd/ikev1_quick.h"
 #include "ikd/ikev1_states.h"
 
 /* ---- a recording kernel ------------------------------------------------------------- */
@@ -218,6 +219,7 @@ static const char conf_i_fmt[] =
 	"  local_protoport = \"udp/1701\"; remote_protoport = \"udp/1701\";\n"
 	"  pfs_group = %u; rekey_margin = 60; } );\n";
 static const char conf_r_fmt[] =
+	"ikd: { nat_marks = %s; };\n"
 	"connections = ( { name = \"l2tp\"; remote = \"%%any\"; ike = \"%s\"; esp = \"%s\";\n"
 	"  exchange = \"%s\"; local_protoport = \"udp/1701\"; remote_protoport = \"udp/%%any\";"
 	" } );\n";
@@ -228,6 +230,7 @@ struct scenario {
 	bool aggressive;
 	unsigned pfs;
 	bool nat;
+	bool marks;
 };
 
 static void side_init(struct side *s, const char *conf_text, const char *secrets,
@@ -258,7 +261,7 @@ static void setup_pair(const struct scenario *sc)
 	snprintf(ci, sizeof ci, conf_i_fmt, sc->ike_i, sc->esp_i,
 		 sc->aggressive ? "aggressive" : "main",
 		 sc->aggressive ? "@client.example" : "%any", sc->pfs);
-	snprintf(cr, sizeof cr, conf_r_fmt, sc->ike_r, sc->esp_r,
+	snprintf(cr, sizeof cr, conf_r_fmt, sc->marks ? "true" : "false", sc->ike_r, sc->esp_r,
 		 sc->aggressive ? "aggressive" : "main");
 	snprintf(secr_i, sizeof secr_i, "ike: { psk = ( { peer = \"192.0.2.2\"; secret = \"%s\"; } ); };",
 		 sc->psk_i);
@@ -338,7 +341,7 @@ static void check_established_pair(void)
 
 static const struct scenario basic = {
 	"aes256-sha1-modp2048", "aes256-sha1", "legacy-clients", "legacy-clients",
-	"correct horse", "correct horse", false, 0, false,
+	"correct horse", "correct horse", false, 0, false, false,
 };
 
 static void test_main_quick_psk(void **state)
@@ -445,6 +448,40 @@ static void test_nat_traversal(void **state)
 	assert_true(r_out->sa.encap);
 	assert_int_equal(r_out->sa.encap_sport, 4500);
 	assert_int_equal(r_out->sa.encap_dport, 40001);
+	teardown_pair();
+}
+
+/* Clients behind NAT get an XFRM mark: outbound SA and policies match it, the inbound SA
+ * sets it; a rekeyed pair keeps it (l2tpd's socket mark stays valid). */
+static void test_nat_marks_kept_across_rekey(void **state)
+{
+	struct scenario sc = basic;
+	sc.nat = true;
+	sc.marks = true;
+	setup_pair(&sc);
+	initiate();
+	run_wire();
+	check_established_pair();
+	struct ike_sa *a = only_sa(&side_i->d), *b = only_sa(&side_r->d);
+	const struct ipsec_sa *cb = b->children;
+	assert_int_equal(cb->mark, 0x100);
+	assert_int_equal(a->children->mark, 0);          /* the client side needs none */
+	struct rec_sa *r_out = rk_find(&side_r->k, cb->spi_out), *r_in = rk_find(&side_r->k, cb->spi_in);
+	assert_int_equal(r_out->sa.mark, 0x100);
+	assert_int_equal(r_out->sa.mark_mask, 0xffffffffu);
+	assert_int_equal(r_in->sa.mark, 0);
+	assert_int_equal(r_in->sa.set_mark, 0x100);
+	uint32_t old_spi = cb->spi_in, reqid = cb->reqid;
+	/* The client rekeys its pair. */
+	assert_int_equal(ikev1_quick_initiate(a, a->children), 0);
+	run_wire();
+	assert_int_equal(side_r->ipsec_up, 2);
+	const struct ipsec_sa *n = b->children;
+	assert_int_not_equal(n->spi_in, old_spi);
+	assert_int_equal(n->mark, 0x100);
+	assert_int_equal(n->reqid, reqid);
+	assert_true(n->next && n->next->superseded);
+	assert_int_equal(side_r->ipsec_down, 0);         /* a rekey is not a "down" for l2tpd */
 	teardown_pair();
 }
 
@@ -581,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_proposal_mismatch),
 		cmocka_unit_test(test_esp_proposal_mismatch),
 		cmocka_unit_test(test_nat_traversal),
+		cmocka_unit_test(test_nat_marks_kept_across_rekey),
 		cmocka_unit_test(test_duplicate_answered_from_cache),
 		cmocka_unit_test(test_retransmit_exhausted),
 		cmocka_unit_test(test_aggressive),

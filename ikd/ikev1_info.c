@@ -200,7 +200,7 @@ int ikev1_info_plain(struct ikev1_in *in)
 	char why[160];
 	snprintf(why, sizeof why, "the peer refused: %s (notify %u)%s", name ? name : "?", n.type,
 		 n.type == ISAKMP_N_NO_PROPOSAL_CHOSEN ? ": none of our proposals is acceptable "
-		 "to it" : n.type == ISAKMP_N_AUTHENTICATION_FAILED ? ": check the PSK" :
+		 "to it" : n.type == ISAKMP_N_AUTHENTICATION_FAILED ? ": check the PSK or certificates" :
 		 n.type == ISAKMP_N_INVALID_ID_INFORMATION ? ": check local_id" : "");
 	/* An unauthenticated notify: a third party could forge it. Report it, but only
 	 * give up when it is an error and we have not got far. */

@@ -84,6 +84,7 @@ int ikev1_main_r1(struct ikev1_in *in)
 	struct ikev1_out o;
 	ikev1_out_begin(&o, sa, ISAKMP_XCHG_MAIN, 0, false);
 	ikev1_p1_put_ke_nonce(&o, sa);
+	ikev1_p1_put_cr(&o, sa);
 	if (in->m->count[ISAKMP_PL_NATD] && sa->natt_method)
 		natt_put_natd(&o.b, sa);
 	return ikev1_p1_send(in, &o, true);
@@ -130,6 +131,7 @@ int ikev1_main_i1(struct ikev1_in *in)
 	struct ikev1_out o;
 	ikev1_out_begin(&o, sa, ISAKMP_XCHG_MAIN, 0, false);
 	ikev1_p1_put_ke_nonce(&o, sa);
+	ikev1_p1_put_cr(&o, sa);
 	if (sa->natt_method)
 		natt_put_natd(&o.b, sa);
 	return ikev1_p1_send(in, &o, true);

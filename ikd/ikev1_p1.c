@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "common/secret.h"
+#include "ikd/cert.h"
 #include "ikd/dpd.h"
 #include "ikd/ike_dh.h"
 #include "ikd/ikev1_child.h"
@@ -203,17 +204,50 @@ static int auth_hash(const struct ike_sa *sa, bool of_initiator, const uint8_t *
 			       &id, out);
 }
 
+/* RSA: our certificate and the signature over hash h. */
+static int put_cert_sig(struct ikev1_out *o, struct ike_sa *sa, const uint8_t *der,
+			size_t der_len, const uint8_t *h)
+{
+	uint8_t sig[CERT_SIG_MAX];
+	size_t sig_len = sizeof sig;
+	char why[200];
+	struct isakmp_cert c = { .encoding = ISAKMP_CERT_X509_SIG, .data = der,
+				 .len = (uint16_t)der_len };
+	int rc = isakmp_put_cert(&o->b, ISAKMP_PL_CERT, &c);
+	if (rc == 0)
+		rc = cert_sign(sa->conn, h, sa->keys.prf_len, sig, &sig_len, why, sizeof why);
+	if (rc == 0)
+		rc = isakmp_put_data(&o->b, ISAKMP_PL_SIG, sig, sig_len, NULL);
+	else
+		log_err("cert_problem", "ike_sa=%u reason=\"%s\"", sa->id, why);
+	return rc;
+}
+
 int ikev1_p1_put_id_auth(struct ikev1_out *o, struct ike_sa *sa)
 {
 	uint8_t body[4 + IKD_ID_MAX], h[IKE_HASH_MAX];
-	ikev1_local_id(sa, &sa->local_id);
+	static uint8_t der[CERT_DER_MAX];
+	size_t der_len = sizeof der;
+	bool rsa = sa->p1.auth == IKD_AUTH_RSA;
+	if (rsa) {
+		char why[200];
+		sa->local_id = sa->conn->local_id;
+		if (cert_own(sa->conn, der, &der_len, &sa->local_id, why, sizeof why) < 0) {
+			log_err("cert_problem", "ike_sa=%u reason=\"%s\"", sa->id, why);
+			return -ENOENT;
+		}
+	} else {
+		ikev1_local_id(sa, &sa->local_id);
+	}
 	size_t len = ikev1_id_body(&sa->local_id, body, sizeof body);
 	struct isakmp_id id = { .type = sa->local_id.type, .data = sa->local_id.data,
 				.len = sa->local_id.len };
 	int rc = isakmp_put_id(&o->b, &id);
 	if (rc == 0)
 		rc = auth_hash(sa, sa->initiator, body, len, h);
-	if (rc == 0)
+	if (rc == 0 && rsa)
+		rc = put_cert_sig(o, sa, der, der_len, h);
+	else if (rc == 0)
 		rc = isakmp_put_data(&o->b, ISAKMP_PL_HASH, h, sa->keys.prf_len, NULL);
 	if (rc == 0 && sa->initiator && !sa->aggressive) {
 		uint8_t spi[16];
@@ -225,6 +259,14 @@ int ikev1_p1_put_id_auth(struct ikev1_out *o, struct ike_sa *sa)
 		rc = isakmp_put_notify(&o->b, &n);
 	}
 	return rc;
+}
+
+int ikev1_p1_put_cr(struct ikev1_out *o, const struct ike_sa *sa)
+{
+	if (sa->p1.auth != IKD_AUTH_RSA)
+		return 0;
+	struct isakmp_cert cr = { .encoding = ISAKMP_CERT_X509_SIG };
+	return isakmp_put_cert(&o->b, ISAKMP_PL_CR, &cr);
 }
 
 /* Is the peer's identity the one the connection expects? */
@@ -270,16 +312,41 @@ int ikev1_p1_take_peer_id(struct ikev1_in *in, int idx)
 	return 0;
 }
 
+/* RSA: the peer's certificate (chain, dates, CRL, ID) and its signature over want_h. */
+static int check_sig(struct ikev1_in *in, const uint8_t *want_h)
+{
+	const struct isakmp_msg *m = in->m;
+	struct ike_sa *sa = in->sa;
+	struct isakmp_cert cert = { 0 };
+	for (unsigned i = 0; i < m->count[ISAKMP_PL_CERT]; i++) {
+		struct isakmp_cert c;
+		if (isakmp_cert_parse(&m->pl[isakmp_find(m, ISAKMP_PL_CERT, i)], &c, &in->err) == 0 &&
+		    c.encoding == ISAKMP_CERT_X509_SIG) {
+			cert = c;
+			break;
+		}
+	}
+	if (!cert.len)
+		return ikev1_fail(in, "cert_problem", ISAKMP_N_CERTIFICATE_UNAVAILABLE,
+				  "the peer sent no X.509 certificate");
+	const struct isakmp_payload *sp = &m->pl[isakmp_find(m, ISAKMP_PL_SIG, 0)];
+	char why[300];
+	if (cert_verify_peer(sa->conn, cert.data, cert.len, &sa->peer_id, want_h, sa->keys.prf_len,
+			     sp->body, sp->body_len, why, sizeof why) < 0)
+		return ikev1_fail(in, "cert_problem", ISAKMP_N_AUTHENTICATION_FAILED, "%s", why);
+	note_initial_contact(sa, m);
+	return 0;
+}
+
 int ikev1_p1_check_hash(struct ikev1_in *in, const uint8_t *id_b, size_t id_len)
 {
 	struct ike_sa *sa = in->sa;
 	const struct isakmp_msg *m = in->m;
-	if (sa->p1.auth != IKD_AUTH_PSK)
-		return ikev1_fail(in, "cert_problem", ISAKMP_N_AUTHENTICATION_FAILED,
-				  "RSA signature authentication is not implemented yet");
-	const struct isakmp_payload *hp = &m->pl[isakmp_find(m, ISAKMP_PL_HASH, 0)];
 	uint8_t want_h[IKE_HASH_MAX];
 	int rc = auth_hash(sa, !sa->initiator, id_b, id_len, want_h);
+	if (sa->p1.auth == IKD_AUTH_RSA)
+		return rc < 0 ? rc : check_sig(in, want_h);
+	const struct isakmp_payload *hp = &m->pl[isakmp_find(m, ISAKMP_PL_HASH, 0)];
 	if (rc < 0 || hp->body_len != sa->keys.prf_len ||
 	    ike_memcmp_ct(hp->body, want_h, sa->keys.prf_len) != 0)
 		return ikev1_fail(in, "psk_mismatch", ISAKMP_N_AUTHENTICATION_FAILED,

@@ -25,6 +25,8 @@ int ikev1_p1_put_ke_nonce(struct ikev1_out *o, const struct ike_sa *sa);
 int ikev1_p1_make_keys(struct ikev1_in *in);
 /* Our ID payload and HASH_I / HASH_R. Initiators add INITIAL-CONTACT in Main Mode. */
 int ikev1_p1_put_id_auth(struct ikev1_out *o, struct ike_sa *sa);
+/* A certificate request (any CA) in message 3/4 when authenticating with signatures. */
+int ikev1_p1_put_cr(struct ikev1_out *o, const struct ike_sa *sa);
 /* The peer's ID payload m->pl[idx] into sa->peer_id, checked against remote_id. */
 int ikev1_p1_take_peer_id(struct ikev1_in *in, int idx);
 /* HASH payload against HASH_I/HASH_R over id_b (the peer's ID body). */

@@ -597,6 +597,58 @@ static void test_initial_contact_replaces(void **state)
 	teardown_pair();
 }
 
+/* RSA signatures with X.509 certificates: both sides up, identities are the subjects. */
+static void setup_rsa_pair(const char *r_ca)
+{
+	static struct side si, sr;
+	char ci[1024], cr[1024];
+	snprintf(ci, sizeof ci,
+		 "connections = ( { name = \"c\"; local = \"192.0.2.1\"; remote = \"192.0.2.2\";\n"
+		 "  auth = \"rsa\"; ike = \"aes256-sha256-modp2048\"; esp = \"aes256-sha256\";\n"
+		 "  cert = \"%s/ikd_cert_client.pem\"; key = \"%s/ikd_cert_client.key\";\n"
+		 "  ca = \"%s/ikd_cert_ca.pem\"; remote_id = \"@server.example.org\";\n"
+		 "  local_protoport = \"udp/1701\"; remote_protoport = \"udp/1701\"; } );\n",
+		 L2SEC_TEST_DATA, L2SEC_TEST_DATA, L2SEC_TEST_DATA);
+	snprintf(cr, sizeof cr,
+		 "connections = ( { name = \"l2tp\"; remote = \"%%any\"; auth = \"rsa\";\n"
+		 "  cert = \"%s/ikd_cert_server.pem\"; key = \"%s/ikd_cert_server.key\";\n"
+		 "  ca = \"%s/%s\"; local_id = \"@server.example.org\";\n"
+		 "  local_protoport = \"udp/1701\"; remote_protoport = \"udp/%%any\"; } );\n",
+		 L2SEC_TEST_DATA, L2SEC_TEST_DATA, L2SEC_TEST_DATA, r_ca);
+	q_head = q_tail = 0;
+	drop_all = false;
+	side_i = &si;
+	side_r = &sr;
+	side_init(&si, ci, "", "192.0.2.1");
+	side_init(&sr, cr, "", "192.0.2.2");
+}
+
+static void test_rsa_certificates(void **state)
+{
+	setup_rsa_pair("ikd_cert_ca.pem");
+	initiate();
+	run_wire();
+	check_established_pair();
+	char id[300];
+	struct ike_sa *a = only_sa(&side_i->d), *b = only_sa(&side_r->d);
+	assert_string_equal(ikd_id_str(&b->peer_id, id, sizeof id),
+			    "dn:/C=XX/O=l2sec test/CN=client.example.org");
+	assert_string_equal(ikd_id_str(&a->peer_id, id, sizeof id), "fqdn:server.example.org");
+	assert_int_equal(b->p1.auth, IKD_AUTH_RSA);
+	teardown_pair();
+}
+
+static void test_rsa_untrusted(void **state)
+{
+	setup_rsa_pair("ikd_cert_other_ca.pem");
+	initiate();
+	run_wire();
+	assert_int_equal(side_r->failures, 1);
+	assert_non_null(strstr(side_r->failure, "untrusted"));
+	assert_null(only_sa(&side_r->d));
+	teardown_pair();
+}
+
 static void test_state_table_consistent(void **state)
 {
 	char why[160] = "";
@@ -625,6 +677,8 @@ int main(void)
 		cmocka_unit_test(test_dpd_and_delete),
 		cmocka_unit_test(test_dpd_dead_peer),
 		cmocka_unit_test(test_initial_contact_replaces),
+		cmocka_unit_test(test_rsa_certificates),
+		cmocka_unit_test(test_rsa_untrusted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/secret.h"
+#include "l2tpd/ikd_link.h"
 #include "l2tpd/ippool.h"
 #include "l2tpd/kernel_ppp.h"
 #include "l2tpd/kernel_probe.h"
@@ -126,7 +127,7 @@ bool l2tpd_peer_is_protected(const struct l2tpd *d, const struct sockaddr_storag
 	for (; p; p = p->next)
 		if (l2tpd_sa_equal(&p->addr, peer))
 			return true;
-	return false;
+	return ikd_link_is_protected(d->ikd, peer);
 }
 
 /* ---- address pools (ippool.h) ------------------------------------------------------------
@@ -344,6 +345,7 @@ int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf)
 	if (r < 0)
 		return r;
 	evloop_add_cleanup(&d->ev, shutdown_hook, d);
+	ikd_link_start(d, NULL);
 	lac_start_all(d);
 	log_notice("started", "version=%s users=%zu pools=%u tunnel_auth=%s", L2SEC_VERSION,
 		   l2tpd_conf_n_users(conf), conf->n_pools, conf->tunnel_secret.len ? "yes" : "no");
@@ -359,6 +361,7 @@ void l2tpd_stop(struct l2tpd *d)
 {
 	if (!d->shutting_down && d->tunnel_by_id && d->ev.loop)
 		shutdown_hook(d);
+	ikd_link_stop(d);
 	l2tpd_ctl_stop(d);
 	if (d->listen_fd >= 0) {
 		evloop_io_stop(&d->listen_io);

@@ -27,6 +27,7 @@
 struct tunnel;
 struct session;
 struct ippool;
+struct ikd_link;
 
 #define L2TPD_PEER_BUCKETS 4096u
 #define L2TPD_SESSION_BUCKETS 16384u
@@ -51,6 +52,7 @@ struct l2tpd {
 	struct kl2tp kl2tp;
 	struct rtnl rtnl;
 	struct ctl_server *ctl;
+	struct ikd_link *ikd;            /* ikd_link.h: protected peers, delete-peer */
 	uint64_t started_ms;            /* monotonic */
 
 	int listen_fd;

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "l2tpd/daemon.h"
+#include "l2tpd/ikd_link.h"
 #include "l2tpd/ppp_session.h"
 #include "l2tpd/session.h"
 #include "l2tpd/tunnel.h"
@@ -124,6 +125,7 @@ static void put_session(struct ctl_msg *m, struct session *s)
 		ctl_msg_put_sockaddr(m, CTL_A_CLIENT_IP, (struct sockaddr *)&a);
 	}
 	ctl_msg_put_sockaddr(m, CTL_A_PEER_ADDR, (const struct sockaddr *)&s->t->peer);
+	ikd_link_put_identity(s->t->d->ikd, m, &s->t->peer);
 	session_counters(s, &c);
 	/* in = from the client = what the interface received */
 	ctl_msg_put_u64(m, CTL_A_BYTES_IN, c.rx_bytes);
@@ -168,6 +170,7 @@ static unsigned disconnect_sessions(struct l2tpd *d, uint32_t tid, uint32_t sid,
 	for (uint32_t id = 1; id < 65536; id++) {
 		struct tunnel *t = d->tunnel_by_id[id];
 		struct session *s, *next;
+		unsigned before = n;
 
 		if (!t || (tid && tid != id))
 			continue;
@@ -178,6 +181,10 @@ static unsigned disconnect_sessions(struct l2tpd *d, uint32_t tid, uint32_t sid,
 				n++;
 			}
 		}
+		/* A remote-access client's tunnel carries its one call: end it with the call
+		 * (so ikd deletes the SAs too, ikd_link.h). */
+		if (n > before && !t->lac && !t->sessions && t->state == TUNNEL_ESTABLISHED)
+			tunnel_close(t, L2TP_STOPCCN_CLEAR, 0, reason);
 	}
 	return n;
 }

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/secret.h"
 #include "l2tpd/daemon.h"
+#include "l2tpd/ikd_link.h"
 #include "l2tpd/lac.h"
 #include "l2tpd/session.h"
 #include "l2tpd/udp_sock.h"
@@ -289,6 +290,7 @@ static void tunnel_teardown(struct tunnel *t, const char *reason)
 			 t->hostname[0] ? t->hostname : "-", (unsigned long long)tunnel_age_s(t),
 			 log_quote(q, sizeof q, reason));
 		event_tunnel_ended(t, reason);
+		ikd_link_tunnel_ended(t, reason);
 		lac_tunnel_ended(t, reason);
 	}
 	set_state(t, TUNNEL_CLOSING);

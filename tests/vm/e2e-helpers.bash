@@ -32,6 +32,7 @@ e2e_server() {
 		  hello_interval = "5s";
 		  secrets = "$E2E_RUN/l2tpd-secrets.conf";
 		  control_socket = "$E2E_RUN/l2tpd.sock";
+		  require_protected = ${E2E_REQUIRE_PROTECTED:-true};
 		  $extra
 		};
 		ppp = {
@@ -80,4 +81,58 @@ e2e_connect() {
 		{ cat "$VM_STATE/initiate-$ns.log" >&2; fail "IPsec from $ns to the server failed"; }
 	xl2tpd_control "$ns" "c server"
 	ppp_wait "$ns" 60
+}
+
+# e2e_second_nat NAT CLIENT ADDR: a second NAT in front of the server (after netns_nat), its
+# public address 192.0.2.253, with CLIENT at ADDR (198.51.100.0/24, its own LAN) behind it.
+# The server's 192.0.2.1 moves onto a bridge "br-wan" that joins both NATs' links.
+E2E_NAT2_PUBLIC=192.0.2.253
+e2e_second_nat() {
+	local nat=$1 client=$2 addr=$3
+	if ! ip -n server link show br-wan > /dev/null 2>&1; then
+		ip -n server link add br-wan type bridge
+		ip -n server addr del "$E2E_SERVER/24" dev v-nat
+		ip -n server link set v-nat master br-wan
+		ip -n server addr add "$E2E_SERVER/24" dev br-wan
+		ip -n server link set br-wan up
+	fi
+	netns_link "$nat" server
+	ip -n server link set "v-${nat:0:13}" master br-wan
+	_addr_add "$nat" v-server "$E2E_NAT2_PUBLIC/24"
+	ip -n "$nat" link add br-lan type bridge
+	ip -n "$nat" addr add 198.51.100.1/24 dev br-lan
+	ip -n "$nat" link set br-lan up
+	ip netns exec "$nat" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$nat" nft -f - <<-NFT
+		table ip nat {
+			chain postrouting {
+				type nat hook postrouting priority srcnat;
+				oifname "v-server" masquerade
+			}
+		}
+	NFT
+	netns_nat_client "$nat" "$client" "$addr"
+}
+
+# e2e_session_json USER: USER's entry of `vpnctl --json sessions` (one line), or nothing.
+e2e_session_json() {
+	e2e_vpnctl --json sessions | tr '{}' '\n\n' | grep "\"user\":\"$1\"" || true
+}
+
+# e2e_server_clean_of PUBLIC: true when the server holds nothing for the peer at PUBLIC:
+# no xfrm state to or from it, no L2TP tunnel to it, and no ppp interface is left when no
+# other client is connected (E2E_OTHER_PPP: how many ppp links others still hold, default 0).
+e2e_server_clean_of() {
+	local pub=$1 ppp
+	[ -z "$(ip -n server xfrm state list src "$pub")" ] || return 1
+	[ -z "$(ip -n server xfrm state list dst "$pub")" ] || return 1
+	! grep -q "to $pub\$" <<< "$(ip -n server l2tp show tunnel)" || return 1
+	ppp=$(ip -n server -o link show type ppp | wc -l)
+	[ "$ppp" = "${E2E_OTHER_PPP:-0}" ]
+}
+
+# e2e_ping NS TARGET: three pings from NS must cross.
+e2e_ping() {
+	netns_exec "$1" "${PING[@]}" -c 3 -W 3 "$2" > "$VM_STATE/ping-$1.log" 2>&1 ||
+		{ cat "$VM_STATE/ping-$1.log" >&2; fail "ping from $1 to $2 failed"; }
 }

@@ -1,0 +1,39 @@
+#!/bin/bash
+# e2e-disconnect: `vpnctl disconnect USER` ends everything of that client at once: the PPP
+# interface, the L2TP session and tunnel, and (l2tpd asking ikd: delete-peer) the IKE and
+# both IPsec SAs, on the server and - through the Delete notifications - on the client.
+# Then the client connects again. Also checks what l2tpd learnt from ikd: the session
+# carries the client's IKE identity and IKE SA id, and L2TP is accepted only from a
+# protected peer (require_protected = true in e2e_server).
+. "$L2SEC_SRC/tests/vm/lib.sh"
+. "$L2SEC_SRC/tests/vm/ikev1-helpers.bash"
+. "$L2SEC_SRC/tests/vm/e2e-helpers.bash"
+ikev1_need
+need xl2tpd pppd
+
+netns_nat client nat server
+e2e_server '{ name = "alice"; password = "alice-secret"; ip = "203.0.113.200"; }'
+e2e_client client 198.51.100.2 alice alice-secret
+
+ifc=$(e2e_connect client)
+[ "$(ppp_addr client "$ifc")" = 203.0.113.200 ] || fail "alice did not get 203.0.113.200"
+e2e_ping client 203.0.113.1
+grep -q 'event=ikd_peer_protected .*peer=192.0.2.254' "$VM_STATE/l2tpd.log" ||
+	fail "l2tpd never heard from ikd that 192.0.2.254 is protected"
+s=$(e2e_session_json alice)
+grep -q '"peer_id":"[^"]*198.51.100.2"' <<< "$s" || fail "alice's session lacks her IKE identity: $s"
+grep -q '"ike_sa_id":[1-9]' <<< "$s" || fail "alice's session lacks her IKE SA id: $s"
+log "connected: $s"
+
+e2e_vpnctl disconnect alice || fail "vpnctl disconnect alice failed"
+wait_for 15 "the server to hold nothing of alice" e2e_server_clean_of "$E2E_NAT_PUBLIC"
+wait_for 10 "the client's SAs to go (ikd's Delete)" test -z "$(ip -n client xfrm state)"
+wait_for 10 "the client's ppp interface to go" test -z "$(ip -n client -o link show type ppp)"
+[ -z "$(e2e_session_json alice)" ] || fail "vpnctl still lists alice"
+grep -q 'event=ikd_delete_peer' "$VM_STATE/l2tpd.log" || fail "l2tpd did not ask ikd to delete the SA"
+log "disconnected: nothing left on either side"
+
+ifc=$(e2e_connect client)
+[ "$(ppp_addr client "$ifc")" = 203.0.113.200 ] || fail "alice did not get 203.0.113.200 again"
+e2e_ping client 203.0.113.1
+log "PASS: disconnect removed PPP, L2TP and both SAs; alice connected again"

@@ -2,7 +2,9 @@
 # l2tp-bench: bring N L2TP/PPP sessions up and tear them down against l2tpd, then against
 # xl2tpd + one pppd per session, in the same VM run; print sessions per second and memory
 # per session of each (PSS of the server processes: l2tpd alone; xl2tpd plus every pppd),
-# beside the whole system's MemAvailable drop (kernel objects included).
+# beside the whole system's MemAvailable drop (kernel objects and the client included), and
+# the server's CPU time per session (user + system, pppd children included: on a loaded
+# host the one number that does not depend on what else runs).
 #   L2SEC_BUILD=/work/build-rel scripts/vmtest --timeout 3600 tests/bench/l2tp-bench.sh
 #   L2SEC_L2TP_BENCH_TUNNELS=10 L2SEC_L2TP_BENCH_PER_TUNNEL=100 (default: 1,000 sessions)
 #   L2SEC_L2TP_BENCH_SERVERS="l2tpd xl2tpd" (or one of them)
@@ -35,6 +37,9 @@ pss_kb() { # PIDS...: summed PSS in kB
 	done
 	echo "$s"
 }
+cpu_ticks() { # PID: user+system time of PID and its reaped children, in clock ticks
+	awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"
+}
 avail_kb() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
 server_pids() { # NAME: the server's processes
 	if [ "$1" = l2tpd ]; then echo "$L2TPD_PID"; else echo "$XL2TPD_PID" $(pgrep -x pppd); fi
@@ -44,7 +49,10 @@ results=()
 # run NAME: one full cycle against the server already started in srv.
 run() {
 	local name=$1 fifo=$VM_STATE/loadgen.in out=$VM_STATE/loadgen-$1.out m0 a0 m1 a1 up_s t0 t1
+	local main_pid c0 c1
+	main_pid=$(server_pids "$name" | awk '{ print $1 }')
 	sleep 2
+	c0=$(cpu_ticks "$main_pid")
 	m0=$(pss_kb $(server_pids "$name"))
 	a0=$(avail_kb)
 	rm -f "$fifo"
@@ -63,12 +71,17 @@ run() {
 	exec {lg}>&-
 	wait_for 600 "$name: all sessions down" l2tp_ppp_count_is srv 0
 	t1=$(date +%s.%N)
+	# pppd processes are counted once xl2tpd has reaped them
+	[ "$name" = l2tpd ] || wait_for 120 "the pppds to exit" bash -c '! pgrep -x pppd > /dev/null'
+	sleep 1
+	c1=$(cpu_ticks "$main_pid")
 	local down_s
 	down_s=$(echo "$t1 - $t0" | bc)
-	results+=("$(printf '%-7s %6d %9.1f %9.1f %10.1f %10.1f %12.1f' "$name" "$N" \
+	results+=("$(printf '%-7s %6d %9.1f %9.1f %10.1f %10.1f %12.1f %12.2f' "$name" "$N" \
 		"$(echo "$N / $up_s" | bc -l)" "$(echo "$N / $down_s" | bc -l)" \
 		"$(echo "($m1 - $m0) / $N" | bc -l)" "$(echo "$m1 / $N" | bc -l)" \
-		"$(echo "($a0 - $a1) / $N" | bc -l)")")
+		"$(echo "($a0 - $a1) / $N" | bc -l)" \
+		"$(echo "($c1 - $c0) * 1000 / $(getconf CLK_TCK) / $N" | bc -l)")")
 	log "$name: up ${up_s}s, down ${down_s}s, PSS ${m0} -> ${m1} kB, MemAvailable ${a0} -> ${a1} kB"
 }
 
@@ -120,6 +133,6 @@ for server in $SERVERS; do
 	esac
 done
 
-echo "server  sessions  setup/s  teardown/s  dPSS/sess  PSS/sess  dMemAvail/sess   (kB)"
+echo "server  sessions  setup/s teardown/s dPSS/sess  PSS/sess  dMemAvail/sess  CPU-ms/sess  (memory in kB)"
 printf '%s\n' "${results[@]}"
 log "PASS"

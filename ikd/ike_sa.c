@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/secret.h"
 #include "ikd/ike_dh.h"
+#include "ikd/ikev1_frag.h"
 #include "xfrm/xfrm.h"
 
 static struct ike_xmit_config xmit_cfg = { .base_ms = 1000, .max_tries = 6 };
@@ -284,6 +285,7 @@ void ike_sa_destroy(struct ike_sa *sa)
 	ike_timer_stop(&sa->dpd_timer);
 	ike_timer_stop(&sa->keepalive_timer);
 	neg_free(sa->neg);
+	ikev1_frag_free(sa);
 	ikev1_keys_wipe(&sa->keys);
 	if (sa->conf)
 		ikd_conf_free(sa->conf);

@@ -33,6 +33,7 @@
 
 struct ike_sa;
 struct ike_dh;
+struct ikev1_frags;
 
 /* ---- retransmission and duplicate detection ---------------------------------------- */
 
@@ -176,6 +177,7 @@ struct ike_sa {
 	uint8_t iv[IKE_BLOCK_MAX];      /* phase 1 CBC chain; after phase 1: its last block */
 	struct ikd_id local_id, peer_id;
 	struct ike_p1_neg *neg;
+	struct ikev1_frags *frags;      /* fragments being collected (ikev1_frag.h) */
 	struct ike_xmit xmit;           /* phase 1 */
 	struct ikev1_qm *qms;
 	struct ipsec_sa *children;

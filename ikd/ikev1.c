@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/secret.h"
+#include "ikd/ikev1_frag.h"
 #include "ikd/ikev1_info.h"
 #include "ikd/kernel.h"
 
@@ -431,6 +432,11 @@ void ikev1_input(struct ikd *d, const struct ike_packet *pkt)
 		d->stats.rx_malformed++;
 		return;
 	}
+	if (m.hdr.next_payload == ISAKMP_PL_FRAG) {
+		ikev1_frag_input(d, pkt, &m);
+		return;
+	}
+	bool nested = d->in_input;      /* a reassembled message inside ikev1_frag_input */
 	d->in_input = true;
 	switch (m.hdr.exchange) {
 	case ISAKMP_XCHG_MAIN:
@@ -446,6 +452,8 @@ void ikev1_input(struct ikd *d, const struct ike_packet *pkt)
 		log_debug("ike_unsupported_exchange", "exchange=%u", m.hdr.exchange);
 		break;
 	}
+	if (nested)
+		return;
 	d->in_input = false;
 	/* Free what the handlers deleted. */
 	for (size_t i = 0; i < d->n_dying; i++)

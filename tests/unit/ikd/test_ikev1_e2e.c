@@ -152,6 +152,39 @@ static struct wire_pkt queue[QMAX];
 static size_t q_head, q_tail;
 static struct side *side_i, *side_r;
 static bool drop_all;
+static size_t fragment_above;   /* split I's messages larger than this into FRAG messages */
+
+/* Queue pkt as IKEv1 fragments of at most `piece` bytes of the original ([MS-IKEE]). */
+static void queue_fragments(struct side *from, const struct ike_sa *sa, const uint8_t *pkt,
+			    size_t len, size_t piece)
+{
+	static uint16_t frag_id = 7;
+	frag_id++;
+	uint8_t n = 0;
+	for (size_t off = 0; off < len; off += piece) {
+		size_t chunk = len - off < piece ? len - off : piece;
+		struct wire_pkt *w = &queue[q_tail++ % QMAX];
+		w->from = from;
+		w->to = side_r;
+		w->natt = sa->natt;
+		uint8_t *b = w->data;
+		memcpy(b, pkt, 16);             /* cookies */
+		b[16] = 132;                    /* next payload: FRAG */
+		b[17] = 0x10;
+		b[18] = pkt[18];                /* exchange */
+		b[19] = 0;
+		memset(b + 20, 0, 4);           /* message id */
+		size_t total = 28 + 8 + chunk;
+		b[24] = 0; b[25] = 0; b[26] = (uint8_t)(total >> 8); b[27] = (uint8_t)total;
+		b[28] = 0; b[29] = 0;
+		b[30] = (uint8_t)((8 + chunk) >> 8); b[31] = (uint8_t)(8 + chunk);
+		b[32] = (uint8_t)(frag_id >> 8); b[33] = (uint8_t)frag_id;
+		b[34] = ++n;
+		b[35] = off + chunk >= len ? 1 : 0;
+		memcpy(b + 36, pkt + off, chunk);
+		w->len = total;
+	}
+}
 
 static int send_hook(void *arg, const struct ike_sa *sa, const uint8_t *pkt, size_t len)
 {
@@ -160,6 +193,10 @@ static int send_hook(void *arg, const struct ike_sa *sa, const uint8_t *pkt, siz
 		return 0;
 	assert_true(q_tail - q_head < QMAX);
 	assert_true(len <= sizeof queue[0].data);
+	if (from == side_i && fragment_above && len > fragment_above) {
+		queue_fragments(from, sa, pkt, len, fragment_above);
+		return 0;
+	}
 	struct wire_pkt *w = &queue[q_tail++ % QMAX];
 	w->from = from;
 	w->to = from == side_i ? side_r : side_i;
@@ -269,6 +306,7 @@ static void setup_pair(const struct scenario *sc)
 		 sc->psk_r);
 	q_head = q_tail = 0;
 	drop_all = false;
+	fragment_above = 0;
 	side_i = &si;
 	side_r = &sr;
 	side_init(&si, ci, secr_i, "192.0.2.1");
@@ -617,6 +655,7 @@ static void setup_rsa_pair(const char *r_ca)
 		 L2SEC_TEST_DATA, L2SEC_TEST_DATA, L2SEC_TEST_DATA, r_ca);
 	q_head = q_tail = 0;
 	drop_all = false;
+	fragment_above = 0;
 	side_i = &si;
 	side_r = &sr;
 	side_init(&si, ci, "", "192.0.2.1");
@@ -635,6 +674,18 @@ static void test_rsa_certificates(void **state)
 			    "dn:/C=XX/O=l2sec test/CN=client.example.org");
 	assert_string_equal(ikd_id_str(&a->peer_id, id, sizeof id), "fqdn:server.example.org");
 	assert_int_equal(b->p1.auth, IKD_AUTH_RSA);
+	teardown_pair();
+}
+
+/* The initiator's certificate message comes in fragments, as from Windows. */
+static void test_rsa_fragmented(void **state)
+{
+	setup_rsa_pair("ikd_cert_ca.pem");
+	fragment_above = 400;
+	initiate();
+	run_wire();
+	check_established_pair();
+	assert_int_equal(side_r->d.stats.rx_malformed, 0);
 	teardown_pair();
 }
 
@@ -678,6 +729,7 @@ int main(void)
 		cmocka_unit_test(test_dpd_dead_peer),
 		cmocka_unit_test(test_initial_contact_replaces),
 		cmocka_unit_test(test_rsa_certificates),
+		cmocka_unit_test(test_rsa_fragmented),
 		cmocka_unit_test(test_rsa_untrusted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

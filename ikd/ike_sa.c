@@ -14,6 +14,7 @@
 #include "common/secret.h"
 #include "ikd/ike_dh.h"
 #include "ikd/ikev1_frag.h"
+#include "ikd/ikev1_states.h"
 #include "xfrm/xfrm.h"
 
 static struct ike_xmit_config xmit_cfg = { .base_ms = 1000, .max_tries = 6 };
@@ -345,8 +346,25 @@ struct ipsec_sa *ipsec_sa_find_spi(struct ike_sa *ike, uint32_t spi, bool inboun
 
 /* ---- Quick Mode exchanges ------------------------------------------------------------ */
 
+/* Finished (or failed) exchanges are kept for their message ids; bound how many. */
+#define QM_DONE_KEEP 8
+
+static void trim_done(struct ike_sa *sa)
+{
+	unsigned n = 0;
+	struct ikev1_qm *oldest = NULL;
+	for (struct ikev1_qm *qm = sa->qms; qm; qm = qm->next)
+		if (qm->state == QM_DONE) {
+			n++;
+			oldest = qm;
+		}
+	if (n >= QM_DONE_KEEP && oldest)
+		ikev1_qm_free(sa, oldest);
+}
+
 struct ikev1_qm *ikev1_qm_new(struct ike_sa *sa, uint32_t msgid)
 {
+	trim_done(sa);
 	struct ikev1_qm *qm = calloc(1, sizeof *qm);
 	if (!qm)
 		return NULL;

@@ -269,8 +269,18 @@ static void fail_exchange(struct ikev1_in *in, int rc)
 		ikev1_report_failure(sa, in->fail_kind ? in->fail_kind : "quick_mode", why);
 		if (in->err.notify && in->qm && in->qm->state == QM_R0)
 			ikev1_send_notify(sa, in->err.notify, ISAKMP_PROTO_ESP, NULL, 0, NULL, 0);
-		if (in->qm)
-			ikev1_qm_free(sa, in->qm);
+		if (in->qm) {
+			/* Keep the message id as done: the peer's retransmissions of this
+			 * exchange are dropped instead of failing (and reported) again. */
+			struct ikev1_qm *qm = in->qm;
+			if (qm->child) {
+				kernel_remove_child(&in->d->kernel, sa, qm->child, false);
+				ipsec_sa_free(qm->child);
+				qm->child = NULL;
+			}
+			ike_xmit_clear(&qm->xmit);
+			qm->state = QM_DONE;
+		}
 		return;
 	}
 	ikev1_report_failure(sa, in->fail_kind, reason);

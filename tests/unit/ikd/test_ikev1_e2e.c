@@ -462,6 +462,13 @@ static void test_esp_proposal_mismatch(void **state)
 	assert_non_null(strstr(side_r->failure, "Quick Mode"));
 	assert_true(only_sa(&side_r->d)->established);   /* Phase 1 stays up */
 	assert_null(only_sa(&side_r->d)->children);
+	/* The initiator retransmits its message 1: dropped, not failed and reported again. */
+	struct ike_sa *a = only_sa(&side_i->d);
+	assert_non_null(a->qms);
+	ike_xmit_timeout(&a->qms->xmit);
+	assert_int_equal(run_wire(), 1);
+	assert_int_equal(side_r->failures, 1);
+	assert_int_equal(side_r->d.stats.rx_unexpected, 1);
 	teardown_pair();
 }
 

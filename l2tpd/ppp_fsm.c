@@ -269,8 +269,12 @@ void ppp_fsm_event(struct ppp_fsm *f, enum ppp_event ev)
 			  ppp_state_name(old), ppp_event_name(ev));
 		return;
 	}
-	if (t->actions & A_TLD && f->proto->down)
-		f->proto->down(f);
+	if (t->actions & A_TLD) {
+		if (f->proto->down)
+			f->proto->down(f);
+		if (f->ev && f->ev->down)
+			f->ev->down(f);
+	}
 	run_actions(f, t->actions);
 	f->state = (enum ppp_state)t->next;
 	if (!timer_states(f->state) && f->timer_running) {
@@ -280,12 +284,20 @@ void ppp_fsm_event(struct ppp_fsm *f, enum ppp_event ev)
 	if (old != f->state)
 		log_debug("ppp_fsm_state", "proto=%s from=%s to=%s event=%s", f->proto->name,
 			  ppp_state_name(old), ppp_state_name(f->state), ppp_event_name(ev));
-	if (t->actions & A_TLU && f->proto->up)
-		f->proto->up(f);
+	if (t->actions & A_TLU) {
+		if (f->proto->up)
+			f->proto->up(f);
+		if (f->ev && f->ev->up)
+			f->ev->up(f);
+	}
 	if (t->actions & A_TLS && f->proto->started)
 		f->proto->started(f);
-	if (t->actions & A_TLF && f->proto->finished)
-		f->proto->finished(f);
+	if (t->actions & A_TLF) {
+		if (f->proto->finished)
+			f->proto->finished(f);
+		if (f->ev && f->ev->finished)
+			f->ev->finished(f);
+	}
 }
 
 void ppp_fsm_timeout(struct ppp_fsm *f)

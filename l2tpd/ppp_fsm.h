@@ -128,6 +128,16 @@ struct ppp_fsm_io {
 	void (*timer_stop)(void *ctx, struct ppp_fsm *f);
 };
 
+/*
+ * The owner's view of layer events (the link that combines LCP, authentication and IPCP),
+ * called after the protocol's own hooks. Any of them may be NULL.
+ */
+struct ppp_fsm_events {
+	void (*up)(struct ppp_fsm *f);
+	void (*down)(struct ppp_fsm *f);
+	void (*finished)(struct ppp_fsm *f);
+};
+
 struct ppp_fsm_stats {
 	uint32_t cr_sent, cr_recv, naks_sent, rejs_sent, timeouts, discarded;
 };
@@ -137,6 +147,8 @@ struct ppp_fsm {
 	const struct ppp_fsm_io *io;
 	void *io_ctx;
 	void *priv;                    /* the protocol's instance (struct ppp_lcp *, ...) */
+	const struct ppp_fsm_events *ev;   /* owner's layer events, may be NULL */
+	void *owner;
 	enum ppp_state state;
 	int restart_count;
 	bool timer_running;

@@ -94,26 +94,6 @@ static int ipcp_recv_cn(struct ppp_fsm *f, struct buf_reader *opts, bool rej)
 
 static void ipcp_recv_ca(struct ppp_fsm *f, struct buf_reader *opts) {}
 
-static void ipcp_up(struct ppp_fsm *f)
-{
-	if (IPCP(f)->ev->up)
-		IPCP(f)->ev->up(IPCP(f));
-}
-
-static void ipcp_down(struct ppp_fsm *f)
-{
-	if (IPCP(f)->ev->down)
-		IPCP(f)->ev->down(IPCP(f));
-}
-
-static void ipcp_finished(struct ppp_fsm *f)
-{
-	if (IPCP(f)->ev->finished)
-		IPCP(f)->ev->finished(IPCP(f));
-}
-
-static void ipcp_started(struct ppp_fsm *f) {}
-
 static const struct ppp_fsm_proto ipcp_proto = {
 	.name = "ipcp",
 	.proto = PPP_PROTO_IPCP,
@@ -123,20 +103,17 @@ static const struct ppp_fsm_proto ipcp_proto = {
 	.recv_cn = ipcp_recv_cn,
 	.recv_extra = NULL,
 	.magic = NULL,
-	.up = ipcp_up,
-	.down = ipcp_down,
-	.started = ipcp_started,
-	.finished = ipcp_finished,
+	/* layer events go to the owner through ppp_fsm_events */
 };
 
 void ppp_ipcp_init(struct ppp_ipcp *ipcp, const struct ppp_ipcp_cfg *cfg,
-		   const struct ppp_fsm_io *io, void *io_ctx, const struct ppp_ipcp_events *ev,
+		   const struct ppp_fsm_io *io, void *io_ctx, const struct ppp_fsm_events *ev,
 		   void *owner)
 {
 	memset(ipcp, 0, sizeof *ipcp);
 	ppp_fsm_init(&ipcp->fsm, &ipcp_proto, io, io_ctx, ipcp);
 	ipcp->cfg = cfg;
-	ipcp->ev = ev;
-	ipcp->owner = owner;
+	ipcp->fsm.ev = ev;
+	ipcp->fsm.owner = owner;
 	ipcp->ask_addr = cfg->local_addr != 0;
 }

@@ -36,18 +36,9 @@ struct ppp_ipcp_cfg {
 	uint32_t nbns[2];
 };
 
-struct ppp_ipcp;
-struct ppp_ipcp_events {
-	void (*up)(struct ppp_ipcp *ipcp);
-	void (*down)(struct ppp_ipcp *ipcp);
-	void (*finished)(struct ppp_ipcp *ipcp);
-};
-
 struct ppp_ipcp {
 	struct ppp_fsm fsm;
 	const struct ppp_ipcp_cfg *cfg;
-	const struct ppp_ipcp_events *ev;
-	void *owner;
 	uint32_t peer_addr;      /* set by the owner before ppp_fsm_event(OPEN) */
 	bool ask_addr;
 	bool saw_addr;           /* the request being judged carried IP-Address */
@@ -55,7 +46,7 @@ struct ppp_ipcp {
 };
 
 void ppp_ipcp_init(struct ppp_ipcp *ipcp, const struct ppp_ipcp_cfg *cfg,
-		   const struct ppp_fsm_io *io, void *io_ctx, const struct ppp_ipcp_events *ev,
+		   const struct ppp_fsm_io *io, void *io_ctx, const struct ppp_fsm_events *ev,
 		   void *owner);
 
 #endif

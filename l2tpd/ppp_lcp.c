@@ -274,27 +274,8 @@ static uint32_t lcp_magic(struct ppp_fsm *f) { return LCP(f)->ask_magic ? LCP(f)
 
 static void lcp_up(struct ppp_fsm *f)
 {
-	struct ppp_lcp *lcp = LCP(f);
-
-	lcp->echo_outstanding = 0;
-	if (lcp->ev->up)
-		lcp->ev->up(lcp);
+	LCP(f)->echo_outstanding = 0;
 }
-
-static void lcp_down(struct ppp_fsm *f)
-{
-	if (LCP(f)->ev->down)
-		LCP(f)->ev->down(LCP(f));
-}
-
-static void lcp_finished(struct ppp_fsm *f)
-{
-	if (LCP(f)->ev->finished)
-		LCP(f)->ev->finished(LCP(f));
-}
-
-/* tls: nothing to start below us, the L2TP session is already there */
-static void lcp_started(struct ppp_fsm *f) {}
 
 static const struct ppp_fsm_proto lcp_proto = {
 	.name = "lcp",
@@ -305,29 +286,24 @@ static const struct ppp_fsm_proto lcp_proto = {
 	.recv_cn = lcp_recv_cn,
 	.recv_extra = lcp_recv_extra,
 	.magic = lcp_magic,
-	.up = lcp_up,
-	.down = lcp_down,
-	.started = lcp_started,
-	.finished = lcp_finished,
+	.up = lcp_up,   /* then the owner's events (ppp_fsm_events) */
 };
 
 void ppp_lcp_init(struct ppp_lcp *lcp, const struct ppp_lcp_cfg *cfg,
-		  const struct ppp_fsm_io *io, void *io_ctx, const struct ppp_lcp_events *ev,
+		  const struct ppp_fsm_io *io, void *io_ctx, const struct ppp_fsm_events *ev,
 		  void *owner)
 {
 	memset(lcp, 0, sizeof *lcp);
 	ppp_fsm_init(&lcp->fsm, &lcp_proto, io, io_ctx, lcp);
 	lcp->cfg = cfg;
-	lcp->ev = ev;
-	lcp->owner = owner;
+	lcp->fsm.ev = ev;
+	lcp->fsm.owner = owner;
 	lcp->our_magic = new_magic();
 	lcp->ask_magic = true;
 	lcp->our_mru = cfg->mru;
 	lcp->ask_mru = cfg->mru != 0;
 	lcp->peer_mru = 1500;
 }
-
-void *ppp_lcp_owner(const struct ppp_lcp *lcp) { return lcp->owner; }
 
 int ppp_lcp_echo_tick(struct ppp_lcp *lcp)
 {
@@ -484,12 +460,12 @@ static void auth_done(void *ctx, bool ok, const char *user, const char *reason)
 static const struct ppp_auth_ops link_auth_ops = { auth_send, auth_timer_start,
 						   auth_timer_stop, auth_get_secret, auth_done };
 
-static void link_lcp_up(struct ppp_lcp *lcp)
+static void link_lcp_up(struct ppp_fsm *f)
 {
-	struct ppp_link *l = lcp->owner;
+	struct ppp_link *l = f->owner;
 
 	set_phase(l, PPP_PHASE_AUTHENTICATE);
-	ppp_auth_start(&l->auth, ppp_lcp_auth_method(lcp));
+	ppp_auth_start(&l->auth, ppp_lcp_auth_method(&l->lcp));
 }
 
 static void release_addr(struct ppp_link *l)
@@ -501,9 +477,9 @@ static void release_addr(struct ppp_link *l)
 	}
 }
 
-static void link_lcp_down(struct ppp_lcp *lcp)
+static void link_lcp_down(struct ppp_fsm *f)
 {
-	struct ppp_link *l = lcp->owner;
+	struct ppp_link *l = f->owner;
 
 	set_phase(l, PPP_PHASE_TERMINATE);   /* first: IPCP finishing must not close again */
 	ppp_auth_stop(&l->auth);
@@ -512,9 +488,9 @@ static void link_lcp_down(struct ppp_lcp *lcp)
 	release_addr(l);
 }
 
-static void link_lcp_finished(struct ppp_lcp *lcp)
+static void link_lcp_finished(struct ppp_fsm *f)
 {
-	struct ppp_link *l = lcp->owner;
+	struct ppp_link *l = f->owner;
 	char q[LOG_QUOTE_MAX], u[LOG_QUOTE_MAX];
 
 	release_addr(l);
@@ -525,12 +501,13 @@ static void link_lcp_finished(struct ppp_lcp *lcp)
 	l->ops->finished(l->ctx, l->reason);
 }
 
-static const struct ppp_lcp_events link_lcp_events = { link_lcp_up, link_lcp_down,
+static const struct ppp_fsm_events link_lcp_events = { link_lcp_up, link_lcp_down,
 						       link_lcp_finished };
 
-static void link_ipcp_up(struct ppp_ipcp *ipcp)
+static void link_ipcp_up(struct ppp_fsm *f)
 {
-	struct ppp_link *l = ipcp->owner;
+	struct ppp_link *l = f->owner;
+	struct ppp_ipcp *ipcp = &l->ipcp;
 	struct ppp_link_info info = {
 		.user = l->user,
 		.method = l->auth.method,
@@ -544,9 +521,9 @@ static void link_ipcp_up(struct ppp_ipcp *ipcp)
 	l->ops->network_up(l->ctx, &info);
 }
 
-static void link_ipcp_down(struct ppp_ipcp *ipcp)
+static void link_ipcp_down(struct ppp_fsm *f)
 {
-	struct ppp_link *l = ipcp->owner;
+	struct ppp_link *l = f->owner;
 
 	if (l->network_is_up) {
 		l->network_is_up = false;
@@ -554,21 +531,21 @@ static void link_ipcp_down(struct ppp_ipcp *ipcp)
 	}
 }
 
-static void link_ipcp_finished(struct ppp_ipcp *ipcp)
+static void link_ipcp_finished(struct ppp_fsm *f)
 {
-	struct ppp_link *l = ipcp->owner;
+	struct ppp_link *l = f->owner;
 
 	/* IP is the only network protocol: without it the link has no use */
 	if (l->phase == PPP_PHASE_NETWORK)
 		ppp_link_close(l, "IPCP could not be negotiated or was closed by the peer");
 }
 
-static const struct ppp_ipcp_events link_ipcp_events = { link_ipcp_up, link_ipcp_down,
+static const struct ppp_fsm_events link_ipcp_events = { link_ipcp_up, link_ipcp_down,
 							 link_ipcp_finished };
 
 static void link_proto_rejected(struct ppp_lcp *lcp, uint16_t proto)
 {
-	struct ppp_link *l = lcp->owner;
+	struct ppp_link *l = lcp->fsm.owner;
 
 	if (proto == PPP_PROTO_IPCP)
 		ppp_fsm_event(&l->ipcp.fsm, PPP_EV_RXJ_MINUS);
@@ -609,7 +586,7 @@ void ppp_link_lower_down(struct ppp_link *l, const char *reason)
 	ppp_fsm_event(&l->lcp.fsm, PPP_EV_DOWN);
 	ppp_fsm_event(&l->lcp.fsm, PPP_EV_CLOSE);   /* Starting -> Initial, with tlf */
 	if (l->phase != PPP_PHASE_DEAD)              /* from Initial/Closed there is no tlf */
-		link_lcp_finished(&l->lcp);
+		link_lcp_finished(&l->lcp.fsm);
 }
 
 void ppp_link_timeout(struct ppp_link *l, enum ppp_timer t)

@@ -51,14 +51,6 @@ struct ppp_lcp_cfg {
 /* Default: MRU not asked, min 576, MS-CHAPv2 then CHAP-MD5, PFC/ACFC refused, 5 echoes. */
 void ppp_lcp_cfg_default(struct ppp_lcp_cfg *cfg);
 
-struct ppp_lcp;
-/* Layer events forwarded to the owner of the LCP instance (the link). */
-struct ppp_lcp_events {
-	void (*up)(struct ppp_lcp *lcp);
-	void (*down)(struct ppp_lcp *lcp);
-	void (*finished)(struct ppp_lcp *lcp);
-};
-
 struct ppp_lcp {
 	struct ppp_fsm fsm;
 	const struct ppp_lcp_cfg *cfg;
@@ -76,8 +68,6 @@ struct ppp_lcp {
 	uint8_t echo_id, echo_outstanding;
 	/* Told when the peer rejects another protocol with Protocol-Reject (may be NULL). */
 	void (*proto_rejected)(struct ppp_lcp *lcp, uint16_t proto);
-	const struct ppp_lcp_events *ev;
-	void *owner;
 };
 
 /* The method we ask for now (PPP_AUTH_NONE when none is configured). */
@@ -85,10 +75,8 @@ enum ppp_auth_method ppp_lcp_auth_method(const struct ppp_lcp *lcp);
 
 /* Set up lcp (its automaton in Initial); io drives sends and the restart timer. */
 void ppp_lcp_init(struct ppp_lcp *lcp, const struct ppp_lcp_cfg *cfg,
-		  const struct ppp_fsm_io *io, void *io_ctx, const struct ppp_lcp_events *ev,
+		  const struct ppp_fsm_io *io, void *io_ctx, const struct ppp_fsm_events *ev,
 		  void *owner);
-/* The owner given to ppp_lcp_init. */
-void *ppp_lcp_owner(const struct ppp_lcp *lcp);
 
 /*
  * Keepalive: call every echo interval. Sends an Echo-Request when LCP is Opened; returns

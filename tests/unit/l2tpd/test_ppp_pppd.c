@@ -253,12 +253,12 @@ static void run_pppd(enum ppp_auth_method method, const char *tag)
 	}
 	ppp_link_close(&r.link, "test done");
 	assert_true(pump(&r, is_finished, 10000));
-	for (int i = 0; i < 50 && waitpid(pid, &status, WNOHANG) == 0; i++)
+	for (int i = 0; i < 200 && waitpid(pid, &status, WNOHANG) == 0; i++)
 		usleep(100000);
 	if (waitpid(pid, &status, WNOHANG) == 0) {
 		kill(pid, SIGTERM);
 		waitpid(pid, &status, 0);
-		fail_msg("%s: pppd did not exit after Terminate", tag);
+		fail_msg("%s: pppd did not exit within 20 s of our Terminate", tag);
 	}
 	close(r.fd);
 	printf("%s: pppd reached the network phase; link closed: %s\n", tag, r.reason);

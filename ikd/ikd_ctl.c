@@ -71,6 +71,9 @@ static void put_ike_sa(struct ctl_msg *m, const struct ike_sa *sa)
 	}
 	if (sa->established)
 		ctl_msg_put_u64(m, CTL_A_AGE_SEC, (now - sa->established_ms) / 1000u);
+	if (sa->initiator && sa->life_timer.l && evloop_timer_active(&sa->life_timer))
+		ctl_msg_put_u64(m, CTL_A_REKEY_IN_SEC,
+				evloop_timer_remaining_ms(&sa->life_timer) / 1000u);
 	unsigned n = 0;
 	for (const struct ipsec_sa *c = sa->children; c; c = c->next)
 		n++;
@@ -124,6 +127,9 @@ static void put_child(struct ikd *d, struct ctl_msg *m, const struct ike_sa *sa,
 		ctl_msg_put_flag(m, CTL_A_INITIATOR);
 	uint64_t now = ike_now_ms();
 	ctl_msg_put_u64(m, CTL_A_AGE_SEC, (now - c->installed_ms) / 1000u);
+	if (c->rekey_timer.l && evloop_timer_active(&c->rekey_timer))
+		ctl_msg_put_u64(m, CTL_A_REKEY_IN_SEC,
+				evloop_timer_remaining_ms(&c->rekey_timer) / 1000u);
 	struct xfrm_sa key;
 	struct xfrm_sa_info info;
 	kernel_child_sa(sa, c, true, &key);

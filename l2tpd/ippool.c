@@ -248,6 +248,16 @@ int ippool_claim(struct ippool *p, uint32_t addr)
 	return 0;
 }
 
+/* Neither held nor dedicated any more: ippool_alloc may hand it out again. */
+static void make_available(struct ippool *p, uint32_t off)
+{
+	if (p->flags[off] & (A_USED | A_DEDICATED))
+		return;
+	p->available++;
+	if (!(p->flags[off] & A_QUEUED))
+		fifo_push(p, off);
+}
+
 int ippool_release(struct ippool *p, uint32_t addr)
 {
 	uint32_t slot, off;
@@ -264,11 +274,7 @@ int ippool_release(struct ippool *p, uint32_t addr)
 		return -ENOENT;
 	p->flags[off] &= (uint8_t)~A_USED;
 	p->in_use--;
-	if (!(p->flags[off] & A_DEDICATED)) {
-		p->available++;
-		if (!(p->flags[off] & A_QUEUED))
-			fifo_push(p, off);
-	}
+	make_available(p, off);
 	return 0;
 }
 
@@ -299,11 +305,7 @@ int ippool_unreserve(struct ippool *p, uint32_t addr)
 		return -ENOENT;
 	p->flags[off] &= (uint8_t)~A_DEDICATED;
 	p->reserved--;
-	if (!(p->flags[off] & A_USED)) {
-		p->available++;
-		if (!(p->flags[off] & A_QUEUED))
-			fifo_push(p, off);
-	}
+	make_available(p, off);
 	return 0;
 }
 

@@ -89,10 +89,13 @@ e2e_connect() {
 E2E_NAT2_PUBLIC=192.0.2.253
 e2e_second_nat() {
 	local nat=$1 client=$2 addr=$3
+	local wan
 	if ! ip -n server link show br-wan > /dev/null 2>&1; then
+		wan=$(ip -n server -o -4 addr show | awk -v a="$E2E_SERVER/24" '$4 == a { print $2; exit }')
+		[ -n "$wan" ] || fail "e2e_second_nat: no $E2E_SERVER in server (call netns_nat first)"
 		ip -n server link add br-wan type bridge
-		ip -n server addr del "$E2E_SERVER/24" dev v-nat
-		ip -n server link set v-nat master br-wan
+		ip -n server addr del "$E2E_SERVER/24" dev "$wan"
+		ip -n server link set "$wan" master br-wan
 		ip -n server addr add "$E2E_SERVER/24" dev br-wan
 		ip -n server link set br-wan up
 	fi

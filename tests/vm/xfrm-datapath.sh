@@ -24,6 +24,11 @@ ip -n left addr add 2001:db8::1/64 dev v-right nodad
 ip -n right addr add 2001:db8::2/64 dev v-left nodad
 ip -n left addr add 2001:db8:1::1/128 dev lo
 ip -n right addr add 2001:db8:2::1/128 dev lo
+# Permanent neighbours: IPv6 neighbour discovery between the hosts would itself match the
+# host-to-host transport policies (strongSwan adds ICMPv6 ND bypass policies for that).
+mac() { ip -n "$1" link show "$2" | awk '/link\/ether/ { print $2 }'; }
+ip -n left neigh replace 2001:db8::2 lladdr "$(mac right v-left)" dev v-right nud permanent
+ip -n right neigh replace 2001:db8::1 lladdr "$(mac left v-right)" dev v-left nud permanent
 ip -n left route add 2001:db8:2::1/128 via 2001:db8::2 src 2001:db8:1::1
 ip -n right route add 2001:db8:1::1/128 via 2001:db8::1 src 2001:db8:2::1
 # NAT-T needs a UDP_ENCAP socket on 4500 at the receiver, as ikd holds one.
@@ -39,6 +44,7 @@ done
 declare -A kname=(
 	[gcm8-128]="rfc4106(gcm(aes)) 20 64 aead"
 	[gcm12-192]="rfc4106(gcm(aes)) 28 96 aead"
+	[gcm16-128]="rfc4106(gcm(aes)) 20 128 aead"
 	[gcm16-256]="rfc4106(gcm(aes)) 36 128 aead"
 	[chacha]="rfc7539esp(chacha20,poly1305) 36 128 aead"
 	[cbc128-sha1]="cbc(aes) 16 96 hmac(sha1)"

@@ -594,7 +594,14 @@ static void check_timers(struct run *r, double now)
 static int run_load(struct run *r)
 {
 	struct epoll_event evs[64];
+	double t0 = now_s(), last = t0;
 	while (r->ok + r->failed < r->o.total) {
+		if (now_s() - last >= 10) {     /* progress, for slow (emulated) machines */
+			last = now_s();
+			printf("ikev1_load: progress t=%.0fs ok=%u failed=%u in_flight=%u\n",
+			       last - t0, r->ok, r->failed, r->in_flight);
+			fflush(stdout);
+		}
 		for (uint32_t i = 0; i < r->o.concurrency && r->started < r->o.total; i++)
 			if (r->slots[i].st == HS_FREE) {
 				int rc = hs_start(r, &r->slots[i]);

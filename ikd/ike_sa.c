@@ -15,6 +15,7 @@
 #include "ikd/ike_dh.h"
 #include "ikd/ikev1_frag.h"
 #include "ikd/ikev1_states.h"
+#include "ikd/kernel.h"
 #include "xfrm/xfrm.h"
 
 static struct ike_xmit_config xmit_cfg = { .base_ms = 1000, .max_tries = 6 };
@@ -333,6 +334,10 @@ void ipsec_sa_free(struct ipsec_sa *c)
 		return;
 	ike_timer_stop(&c->rekey_timer);
 	ike_timer_stop(&c->expire_timer);
+	if (c->keys) {
+		sodium_memzero(c->keys, sizeof *c->keys);
+		free(c->keys);
+	}
 	free(c);
 }
 

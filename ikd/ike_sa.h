@@ -34,6 +34,7 @@
 struct ike_sa;
 struct ike_dh;
 struct ikev1_frags;
+struct child_keys;
 
 /* ---- retransmission and duplicate detection ---------------------------------------- */
 
@@ -104,6 +105,8 @@ struct ipsec_sa {
 	uint64_t installed_ms;
 	struct evloop_timer rekey_timer, expire_timer;
 	uint64_t last_bytes_in;         /* kernel counter at the last DPD check */
+	struct child_keys *keys;        /* KEYMAT, kept to re-install after a NAT rebinding;
+					   wiped and freed with the record */
 };
 
 /* ---- IKE SA ------------------------------------------------------------------------- */

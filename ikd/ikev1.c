@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/secret.h"
+#include "ikd/ikev1_child.h"
 #include "ikd/ikev1_frag.h"
 #include "ikd/ikev1_info.h"
 #include "ikd/kernel.h"
@@ -255,8 +256,11 @@ static void follow_peer(struct ike_sa *sa, const struct ike_packet *pkt)
 	log_info("ike_peer_moved", "ike_sa=%u from=%s to=%s", sa->id,
 		 ikd_addr_str(&sa->peer.sa, true, a, sizeof a),
 		 ikd_addr_str(&pkt->peer.sa, true, b, sizeof b));
+	union ikd_sockaddr old_peer = sa->peer, old_local = sa->local;
 	ike_sa_set_peer(sa, &pkt->peer);
 	sa->local = pkt->local;
+	if (sa->established && sa->children)
+		ikev1_child_rebind(sa, &old_peer, &old_local);
 }
 
 static void fail_exchange(struct ikev1_in *in, int rc)
@@ -306,8 +310,10 @@ static void run_row(struct ikev1_in *in, uint8_t state)
 	}
 	int rc = isakmp_check_payloads(in->m, in->row->rules, &in->err);
 	/* During Phase 1 nothing is authenticated yet and a failure deletes the SA: answer
-	 * where the peer speaks from (the NAT-T port after its float) right away. */
-	if (rc == 0 && !sa->established)
+	 * where the peer speaks from (the NAT-T port after its float) right away. Once
+	 * established, only a message that proved authentic moves the peer (below). */
+	bool was_established = sa->established;
+	if (rc == 0 && !was_established)
 		follow_peer(sa, in->pkt);
 	if (rc == 0)
 		rc = in->row->handler(in);
@@ -318,7 +324,8 @@ static void run_row(struct ikev1_in *in, uint8_t state)
 		return;
 	}
 	sa->last_rx_ms = ike_now_ms();
-	follow_peer(sa, in->pkt);
+	if (was_established)
+		follow_peer(sa, in->pkt);
 	if (in->row->flags & IKEV1_F_PHASE2) {
 		if (in->qm)
 			in->qm->state = in->row->next;

@@ -6,11 +6,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
 #include <sodium.h>
 
+#include "common/log.h"
 #include "common/secret.h"
 #include "ikd/ike_names.h"
 #include "ikd/ikev1_info.h"
@@ -345,6 +346,12 @@ int ikev1_child_install(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in 
 	int rc = make_keys(sa, qm, c, &k);
 	if (rc == 0)
 		rc = kernel_install_child(&d->kernel, sa, c, &k);
+	if (rc == 0 && (sa->nat & IKE_NAT_PEER)) {
+		/* A NAT may move the peer: keep the keys to re-install the pair then. */
+		c->keys = malloc(sizeof *c->keys);
+		if (c->keys)
+			*c->keys = k;
+	}
 	sodium_memzero(&k, sizeof k);
 	if (rc < 0)
 		return ikev1_fail(in, "kernel", 0, "installing the IPsec SAs failed: %s",
@@ -390,6 +397,29 @@ void ikev1_child_delete(struct ike_sa *sa, struct ipsec_sa *c, const char *reaso
 		ikd_event(d, IKD_EV_IPSEC_DOWN, sa, c, reason);
 	ipsec_sa_unlink(sa, c);
 	ipsec_sa_free(c);
+}
+
+void ikev1_child_rebind(struct ike_sa *sa, const union ikd_sockaddr *old_peer,
+			const union ikd_sockaddr *old_local)
+{
+	struct ikd *d = ikd_of(sa);
+	for (struct ipsec_sa *c = sa->children; c; c = c->next) {
+		if (!c->installed)
+			continue;
+		if (!c->keys) {
+			log_warn("ipsec_sa_not_rebound", "ike_sa=%u ipsec_sa=%u reason=\"no keys kept: "
+				 "ESP keeps the old address until the pair is rekeyed\"", sa->id, c->id);
+			continue;
+		}
+		/* Out with the old view of the peer, in with the new one. */
+		struct ike_sa old = *sa;
+		old.peer = *old_peer;
+		old.local = *old_local;
+		kernel_remove_child(&d->kernel, &old, c, !same_traffic(sa, c));
+		int rc = kernel_install_child(&d->kernel, sa, c, c->keys);
+		log_info("ipsec_sa_rebound", "ike_sa=%u ipsec_sa=%u result=%s", sa->id, c->id,
+			 rc == 0 ? "ok" : "failed");
+	}
 }
 
 void ikev1_child_adopt_all(struct ike_sa *sa, struct ike_sa *old)

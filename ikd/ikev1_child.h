@@ -28,6 +28,10 @@ int ikev1_child_install(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in 
 /* Take c out of the kernel and the SA (policies too when no other pair shares them),
  * report IPSEC_DOWN unless superseded, free it. */
 void ikev1_child_delete(struct ike_sa *sa, struct ipsec_sa *c, const char *reason);
+/* sa's peer moved (NAT rebinding) from old_peer/old_local: re-install its pairs with the
+ * new addresses and encapsulation ports. */
+void ikev1_child_rebind(struct ike_sa *sa, const union ikd_sockaddr *old_peer,
+			const union ikd_sockaddr *old_local);
 /* Move the IPsec SAs of old to sa (Phase 1 rekey / replacement). */
 void ikev1_child_adopt_all(struct ike_sa *sa, struct ike_sa *old);
 

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
 #include <sodium.h>
 
+#include "common/log.h"
 #include "common/secret.h"
 #include "ikd/cert.h"
 #include "ikd/dpd.h"

@@ -250,6 +250,8 @@ int kernel_install_child(const struct ikd_kernel *k, const struct ike_sa *sa,
 	out.crypto.integ_key_len = keys->integ_len;
 	/* The inbound SPI was reserved with ALLOCSPI: complete that larval SA. */
 	int rc = k->ops->sa_add(k->ctx, &in, true);
+	if (rc == -ESRCH || rc == -ENOENT)      /* no larval SA (re-install): add it */
+		rc = k->ops->sa_add(k->ctx, &in, false);
 	if (rc < 0) {
 		log_err("ipsec_sa_add_failed", "ike_sa=%u ipsec_sa=%u dir=in spi=%08x error=\"%s\"",
 			sa->id, c->id, c->spi_in, k->ops->strerror(k->ctx));

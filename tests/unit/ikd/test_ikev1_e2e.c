@@ -152,7 +152,8 @@ static struct wire_pkt queue[QMAX];
 static size_t q_head, q_tail;
 static struct side *side_i, *side_r;
 static bool drop_all;
-static size_t fragment_above;   /* split I's messages larger than this into FRAG messages */
+static size_t fragment_above;
+static uint16_t nat_port_base = 40000;  /* the NAT's source ports for the initiator */   /* split I's messages larger than this into FRAG messages */
 
 /* Queue pkt as IKEv1 fragments of at most `piece` bytes of the original ([MS-IKEE]). */
 static void queue_fragments(struct side *from, const struct ike_sa *sa, const uint8_t *pkt,
@@ -235,7 +236,7 @@ static bool deliver_one(void)
 	ikd_addr_set_port(&p.local, port);
 	if (w->from->seen_as.sa.sa_family &&
 	    !ikd_addr_equal(&w->from->seen_as.sa, &w->from->addr.sa, false))
-		ikd_addr_set_port(&p.peer, (uint16_t)(40000 + (w->natt ? 1 : 0)));
+		ikd_addr_set_port(&p.peer, (uint16_t)(nat_port_base + (w->natt ? 1 : 0)));
 	else
 		ikd_addr_set_port(&p.peer, port);
 	ikd_input(&w->to->d, &p);
@@ -493,6 +494,21 @@ static void test_nat_traversal(void **state)
 	assert_true(r_out->sa.encap);
 	assert_int_equal(r_out->sa.encap_sport, 4500);
 	assert_int_equal(r_out->sa.encap_dport, 40001);
+	/* The NAT forgets the mapping: the client shows up from another port with an
+	 * authentic message (a DPD probe). ikd follows and re-installs the ESP pair. */
+	nat_port_base = 41000;
+	a->last_rx_ms -= 3600 * 1000;
+	dpd_check(a);
+	run_wire();
+	nat_port_base = 40000;
+	assert_int_equal(ikd_addr_port(&b->peer.sa), 41001);
+	r_out = rk_find(&side_r->k, cb->spi_out);
+	assert_non_null(r_out);
+	assert_int_equal(r_out->sa.encap_dport, 41001);
+	struct rec_sa *r_in = rk_find(&side_r->k, cb->spi_in);
+	assert_non_null(r_in);
+	assert_int_equal(r_in->sa.encap_sport, 41001);
+	assert_int_equal(live_sas(&side_r->k), 2);
 	teardown_pair();
 }
 

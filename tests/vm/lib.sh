@@ -15,7 +15,6 @@ VM_STATE=$(mktemp -d /tmp/l2sec-vm.XXXXXX)
 _vm_t0=${EPOCHREALTIME/./}
 _vm_pids=()      # processes to kill in teardown
 _vm_netns=()     # namespaces to delete in teardown
-_vm_saved=()     # files save_file keeps a copy of, put back by teardown
 _vm_failure=     # fail's message, repeated at the end of the log by teardown
 _vm_last_err=    # the last command that failed, for a scenario ended by set -e
 declare -A _vm_charon_pid=()
@@ -140,18 +139,6 @@ netns_nat_client() {
 	ip -n "$client" route add default via 198.51.100.1
 }
 
-# ---- files outside $VM_STATE ---------------------------------------------------------
-
-# save_file PATH: keep a copy of PATH (or note that it did not exist) for teardown to put back.
-# The VM's root is shared by all scenarios of one boot: call it before changing a system file.
-save_file() {
-	local copy=$VM_STATE/saved/${1//\//%}
-	[ -e "$copy" ] || [ -e "$copy.absent" ] && return 0
-	mkdir -p "$VM_STATE/saved"
-	if [ -e "$1" ]; then cp -a "$1" "$copy"; else touch "$copy.absent"; fi
-	_vm_saved+=("$1")
-}
-
 # ---- background processes -------------------------------------------------------------
 
 # start_bg NAME NS CMD...: start CMD in namespace NS in the background, output to
@@ -267,10 +254,8 @@ xl2tpd_control() {
 }
 
 # ppp_secret CLIENT SERVER SECRET [ADDRESS]: a line in /etc/ppp/chap-secrets (the VM's own
-# copy: the root filesystem is an overlay), used by both pppd ends in every namespace; the
-# file is restored by teardown, so the next scenario in the same boot starts clean.
+# copy: each scenario gets a fresh overlay of the root), used by both pppd ends.
 ppp_secret() {
-	save_file /etc/ppp/chap-secrets
 	printf '"%s" "%s" "%s" %s\n' "$1" "$2" "$3" "${4:-*}" >> /etc/ppp/chap-secrets
 }
 
@@ -324,6 +309,7 @@ xfrm_spi() {
 teardown() {
 	local rc=$? pid ns f
 	set +e
+	trap '' TERM  # a second SIGTERM (the runner's, to the process group) must not cut this short
 	for pid in "${_vm_pids[@]}"; do kill "$pid" 2>/dev/null; done
 	for pid in "${_vm_pids[@]}"; do
 		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -343,9 +329,6 @@ teardown() {
 		fi
 	fi
 	for ns in "${_vm_netns[@]}"; do ip netns delete "$ns" 2>/dev/null; done
-	for f in "${_vm_saved[@]}"; do
-		if [ -e "$VM_STATE/saved/${f//\//%}.absent" ]; then rm -f "$f"; else cp -a "$VM_STATE/saved/${f//\//%}" "$f"; fi
-	done
 	rm -rf "$VM_STATE"
 	exit "$rc"
 }

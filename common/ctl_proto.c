@@ -27,6 +27,7 @@ static const struct ctl_cmd_info cmd_table[] = {
 	{ CTL_CMD_INITIATE, "initiate", CTL_KIND_REQUEST, true },
 	{ CTL_CMD_TERMINATE, "terminate", CTL_KIND_REQUEST, true },
 	{ CTL_CMD_DELETE_PEER, "delete-peer", CTL_KIND_REQUEST, true },
+	{ CTL_CMD_PEER_DIAG, "peer-diag", CTL_KIND_DUMP, false },
 	{ CTL_CMD_TUNNEL_LIST, "tunnel-list", CTL_KIND_DUMP, false },
 	{ CTL_CMD_SESSION_LIST, "session-list", CTL_KIND_DUMP, false },
 	{ CTL_CMD_DISCONNECT, "disconnect", CTL_KIND_REQUEST, true },

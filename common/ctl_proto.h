@@ -59,6 +59,7 @@ enum ctl_cmd {
 	CTL_CMD_INITIATE = 0x23,        /* admin; CONN_NAME [PEER_ADDR] -> [IKE_SA_ID] */
 	CTL_CMD_TERMINATE = 0x24,       /* admin; IKE_SA_ID | CONN_NAME | PEER_ADDR */
 	CTL_CMD_DELETE_PEER = 0x25,     /* admin, l2tpd->ikd; PEER_ADDR [IKE_SA_ID] [REASON] */
+	CTL_CMD_PEER_DIAG = 0x26,       /* dump: last failure reasons per peer [PEER_ADDR] */
 	CTL_CMD_IKD_LAST = 0x3f,
 
 	/* l2tpd */

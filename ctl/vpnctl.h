@@ -59,5 +59,6 @@ int cmd_down(struct vpnctl *v, int argc, char **argv);
 int cmd_reload(struct vpnctl *v, int argc, char **argv);
 int cmd_log_level(struct vpnctl *v, int argc, char **argv);
 int cmd_events(struct vpnctl *v, int argc, char **argv);
+int cmd_diagnose(struct vpnctl *v, int argc, char **argv);
 
 #endif

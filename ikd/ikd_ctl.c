@@ -17,6 +17,7 @@
 #include "ikd/ikev1.h"
 #include "ikd/ikev1_child.h"
 #include "ikd/kernel.h"
+#include "ikd/l2tp_link.h"
 
 static uint64_t cookie_u64(const uint8_t *c)
 {
@@ -303,6 +304,7 @@ static const struct ctl_command commands[] = {
 	{ CTL_CMD_INITIATE, true, cmd_initiate },
 	{ CTL_CMD_TERMINATE, true, cmd_terminate },
 	{ CTL_CMD_DELETE_PEER, true, cmd_delete_peer },
+	{ CTL_CMD_PEER_DIAG, false, l2tp_link_cmd_peer_diag },
 	{ CTL_CMD_RELOAD, true, cmd_reload },
 	{ CTL_CMD_SET_LOG_LEVEL, true, cmd_set_log_level },
 };
@@ -335,6 +337,7 @@ void ikd_ctl_event(struct ikd *d, enum ikd_event ev, const struct ike_sa *sa,
 		   const struct ipsec_sa *child, const char *reason)
 {
 	uint16_t type;
+	l2tp_link_note_event(ev, sa, reason);       /* for vpnctl diagnose */
 	switch (ev) {
 	case IKD_EV_IKE_UP: type = CTL_EVT_IKE_SA_UP; break;
 	case IKD_EV_IKE_DOWN: type = CTL_EVT_IKE_SA_DOWN; break;

@@ -3,6 +3,8 @@
  * See daemon.h.
  */
 #include "l2tpd/daemon.h"
+#include "l2tpd/fwset.h"
+#include "l2tpd/hook.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -321,6 +323,36 @@ int l2tpd_init(struct l2tpd *d, struct l2tpd_conf *conf)
 	return open_listener(d);
 }
 
+/* The optional firewall set and session hook. A set that cannot be opened (not created
+ * yet by the admin's ruleset) is retried at the next session; it never stops l2tpd. */
+int l2tpd_fwset_ensure(struct l2tpd *d)
+{
+	char err[256] = "";
+	int r;
+
+	if (d->fwset || !d->conf->firewall_set[0])
+		return d->fwset ? 0 : -ENOENT;
+	r = fwset_open(&d->fwset, d->conf->firewall_set, err, sizeof err);
+	if (r < 0) {
+		char q[LOG_QUOTE_MAX];
+
+		log_warn("firewall_set_failed", "set=\"%s\" error=%s", d->conf->firewall_set,
+			 log_quote(q, sizeof q, err));
+	}
+	return r;
+}
+
+static void integrations_start(struct l2tpd *d)
+{
+	if (d->conf->firewall_set[0] && l2tpd_fwset_ensure(d) == 0)
+		log_info("firewall_set_ready", "set=\"%s\"", d->conf->firewall_set);
+	if (d->conf->hook[0]) {
+		d->hook = hook_runner_new(d->ev.loop, d->conf->hook);
+		if (!d->hook)
+			log_err("hook_failed", "path=%s error=\"out of memory\"", d->conf->hook);
+	}
+}
+
 int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf)
 {
 	int r = check_kernel();
@@ -346,6 +378,7 @@ int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf)
 		return r;
 	evloop_add_cleanup(&d->ev, shutdown_hook, d);
 	ikd_link_start(d, NULL);
+	integrations_start(d);
 	lac_start_all(d);
 	log_notice("started", "version=%s users=%zu pools=%u tunnel_auth=%s", L2SEC_VERSION,
 		   l2tpd_conf_n_users(conf), conf->n_pools, conf->tunnel_secret.len ? "yes" : "no");
@@ -362,6 +395,10 @@ void l2tpd_stop(struct l2tpd *d)
 	if (!d->shutting_down && d->tunnel_by_id && d->ev.loop)
 		shutdown_hook(d);
 	ikd_link_stop(d);
+	fwset_close(d->fwset);
+	d->fwset = NULL;
+	hook_runner_free(d->hook);
+	d->hook = NULL;
 	l2tpd_ctl_stop(d);
 	if (d->listen_fd >= 0) {
 		evloop_io_stop(&d->listen_io);

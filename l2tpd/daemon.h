@@ -53,6 +53,8 @@ struct l2tpd {
 	struct rtnl rtnl;
 	struct ctl_server *ctl;
 	struct ikd_link *ikd;            /* ikd_link.h: protected peers, delete-peer */
+	struct fwset *fwset;            /* fwset.h: users' nftables set, NULL if not configured */
+	struct hook_runner *hook;       /* hook.h: session hook, NULL if not configured */
 	uint64_t started_ms;            /* monotonic */
 
 	int listen_fd;
@@ -88,6 +90,8 @@ int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf);
 /* The part of l2tpd_start() that needs no kernel support: tables, pools, loop, listener
  * (unit tests use it alone; kernel calls then fail cleanly). 0 or -errno. */
 int l2tpd_init(struct l2tpd *d, struct l2tpd_conf *conf);
+/* Open the configured firewall set if it is not open yet: 0, or -errno (logged). */
+int l2tpd_fwset_ensure(struct l2tpd *d);
 /* Run the loop until SIGINT/SIGTERM; every tunnel is closed on the way out. */
 int l2tpd_run(struct l2tpd *d);
 /* Close everything l2tpd_start() opened (idempotent). */

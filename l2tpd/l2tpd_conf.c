@@ -2,6 +2,7 @@
  * l2tpd.conf and secrets.conf loading. See l2tpd_conf.h.
  */
 #include "l2tpd/l2tpd_conf.h"
+#include "l2tpd/fwset.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,6 +65,20 @@ static void copy_str(struct cfg *cf, const config_setting_t *g, const char *key,
 		snprintf(dst, cap, "%s", v);
 }
 
+/* firewall_set and hook (docs/firewall.md): checked here so a typo fails at load time. */
+static void load_integrations(struct cfg *cf, const config_setting_t *g, struct l2tpd_conf *c)
+{
+	char spec[sizeof c->firewall_set] = "";
+	const char *why;
+
+	copy_str(cf, g, "firewall_set", spec, sizeof spec);
+	if (spec[0] && fwset_parse_spec(spec, c->firewall_set, sizeof c->firewall_set, &why) < 0)
+		cfg_error_at(cf, g, "firewall_set", "%s (got '%s')", why, spec);
+	copy_str(cf, g, "hook", c->hook, sizeof c->hook);
+	if (c->hook[0] && c->hook[0] != '/')
+		cfg_error_at(cf, g, "hook", "must be an absolute path (got '%s')", c->hook);
+}
+
 /* An IPv4 address into *out; 1 when set. */
 static int get_ipv4(struct cfg *cf, const config_setting_t *g, const char *key, unsigned fl,
 		    struct in_addr *out)
@@ -85,7 +100,7 @@ static void load_l2tpd_group(struct l2tpd_conf *c, struct cfg *cf, config_settin
 {
 	static const char *const known[] = { "listen", "port", "hostname", "hello_interval",
 		"secrets", "control_socket", "interface_prefix", "max_sessions",
-		"require_protected", "rws", NULL };
+		"require_protected", "rws", "firewall_set", "hook", NULL };
 	struct sockaddr_storage ss;
 	int64_t v;
 	uint64_t ms;
@@ -111,6 +126,7 @@ static void load_l2tpd_group(struct l2tpd_conf *c, struct cfg *cf, config_settin
 	copy_str(cf, g, "secrets", c->secrets_path, sizeof c->secrets_path);
 	copy_str(cf, g, "control_socket", c->ctl_path, sizeof c->ctl_path);
 	copy_str(cf, g, "interface_prefix", c->if_prefix, sizeof c->if_prefix);
+	load_integrations(cf, g, c);
 	if (cfg_get_int_range(cf, g, "max_sessions", 0, 1, 65535, &v) == 1)
 		c->max_sessions = (uint32_t)v;
 	cfg_get_bool(cf, g, "require_protected", 0, &c->require_protected);

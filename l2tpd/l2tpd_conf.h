@@ -84,6 +84,8 @@ struct l2tpd_conf {
 	uint32_t max_sessions;
 	bool require_protected;
 	uint16_t rws;
+	char firewall_set[160];          /* "" or canonical "family table set" (fwset.h) */
+	char hook[L2TPD_PATH_MAX];          /* "" or the session hook program (hook.h) */
 	/* ppp { } */
 	enum ppp_auth_method auth[PPP_AUTH_METHOD_COUNT];   /* PPP_AUTH_NONE-terminated */
 	uint16_t mtu, mru;

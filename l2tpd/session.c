@@ -12,6 +12,9 @@
 
 #include "common/log.h"
 #include "l2tpd/daemon.h"
+#include "l2tpd/fwset.h"
+#include "l2tpd/hook.h"
+#include "l2tpd/ikd_link.h"
 #include "l2tpd/lac.h"
 #include "l2tpd/ppp_session.h"
 #include "l2tpd/tunnel.h"
@@ -168,6 +171,32 @@ static void event_session(struct session *s, uint16_t type, const char *reason)
 	ctl_server_broadcast_event(d->ctl);
 }
 
+/* The users' firewall set and the session hook follow the same events. */
+static void integrations_session(struct session *s, bool up, const char *reason)
+{
+	struct l2tpd *d = s->t->d;
+	const struct ikd_protection *p = d->ikd ? ikd_link_lookup(d->ikd, &s->t->peer) : NULL;
+	char err[256], ip[INET_ADDRSTRLEN], q[LOG_QUOTE_MAX];
+
+	if (s->have_addr && l2tpd_fwset_ensure(d) == 0 &&
+	    (up ? fwset_add : fwset_del)(d->fwset, s->client_ip, err, sizeof err) < 0) {
+		inet_ntop(AF_INET, &s->client_ip, ip, sizeof ip);
+		log_warn("firewall_set_failed", "session=%u ip=%s op=%s error=%s", s->sid, ip,
+			 up ? "add" : "delete", log_quote(q, sizeof q, err));
+	}
+	if (d->hook) {
+		struct hook_session hs = {
+			.event = up ? "session-up" : "session-down", .user = s->user,
+			.ip = s->have_addr ? s->client_ip : (struct in_addr){ 0 },
+			.ifname = s->k.ifname, .peer = (const struct sockaddr *)&s->t->peer,
+			.ike_id = p ? p->peer_id : NULL, .tunnel_id = s->t->tid,
+			.session_id = s->sid, .reason = up ? NULL : reason,
+		};
+
+		hook_run(d->hook, &hs);
+	}
+}
+
 void session_counters(struct session *s, struct rtnl_counters *out)
 {
 	memset(out, 0, sizeof *out);
@@ -222,6 +251,8 @@ void session_close(struct session *s, bool send, uint16_t result, const char *re
 		 (unsigned long long)session_age_s(s), (unsigned long long)c.rx_bytes,
 		 (unsigned long long)c.tx_bytes, log_quote(q, sizeof q, reason));
 	event_session(s, CTL_EVT_SESSION_DOWN, reason);
+	if (s->up_announced)
+		integrations_session(s, false, reason);
 	ppp_session_free(s->ppp);
 	s->ppp = NULL;
 	lac_call_end(s);
@@ -503,5 +534,7 @@ int session_network_up(struct session *s, uint16_t mtu)
 		 l2tpd_fmt_sa(&s->t->peer, ps, sizeof ps), mtu,
 		 s->ppp ? ppp_auth_method_name(s->ppp->link.auth.method) : "none");
 	event_session(s, CTL_EVT_SESSION_UP, NULL);
+	s->up_announced = true;
+	integrations_session(s, true, NULL);
 	return 0;
 }

@@ -49,6 +49,7 @@ struct session {
 	struct ppp_session *ppp;        /* NULL until ICCN */
 	struct lac_call *lac_call;      /* LAC calls: lac.c's pppd child */
 	char user[256];                 /* authenticated user, "" before */
+	bool up_announced;              /* session-up was sent: session-down follows */
 	struct in_addr client_ip;
 	uint64_t created_ms, up_ms;     /* monotonic */
 	struct session *tunnel_next;    /* t->sessions */

@@ -15,6 +15,7 @@
 
 #include "common/evloop.h"
 #include "common/log.h"
+#include "common/sdnotify.h"
 #include "common/secret.h"
 #include "ikd/daemon.h"
 
@@ -32,11 +33,16 @@ static void usage(FILE *f)
 static void on_reload(void *arg)
 {
 	char msg[300];
+
+	sd_notify_state("RELOADING=1");
 	ikd_reload(arg, msg, sizeof msg);
+	sd_notify_state("READY=1");
+	sd_notify_statusf("%s", msg);
 }
 
 static void on_shutdown(void *arg)
 {
+	sd_notify_state("STOPPING=1");
 	ikd_stop(arg);
 }
 
@@ -110,6 +116,9 @@ int main(int argc, char **argv)
 	}
 	evloop_set_reload(&loop, on_reload, &d);
 	evloop_add_cleanup(&loop, on_shutdown, &d);
+	/* UDP 500/4500 and the control socket are open: tell systemd (Type=notify). */
+	sd_notify_state("READY=1");
+	sd_notify_statusf("%zu connections", d.conf->n_conns);
 	int sig = evloop_run(&loop);
 	evloop_close(&loop);
 	log_notice("ikd_exit", "signal=%d", sig);

@@ -3,6 +3,7 @@
  * See daemon.h.
  */
 #include "l2tpd/daemon.h"
+#include "common/sdnotify.h"
 #include "l2tpd/fwset.h"
 #include "l2tpd/hook.h"
 
@@ -286,6 +287,7 @@ static void shutdown_hook(void *arg)
 {
 	struct l2tpd *d = arg;
 
+	sd_notify_state("STOPPING=1");
 	d->shutting_down = true;
 	log_notice("shutting_down", "tunnels=%u sessions=%u", d->n_tunnels, d->n_sessions);
 	for (uint32_t id = 1; id < 65536; id++) {
@@ -387,6 +389,8 @@ int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf)
 
 int l2tpd_run(struct l2tpd *d)
 {
+	/* Listener, kernel handles and control socket are ready: tell systemd (Type=notify). */
+	sd_notify_state("READY=1");
 	return evloop_run(&d->ev);
 }
 

@@ -11,13 +11,7 @@
 ikev1_need
 need xl2tpd pppd
 
-netns_nat client nat server
-e2e_server '{ name = "alice"; password = "alice-secret"; ip = "203.0.113.200"; }'
-e2e_client client 198.51.100.2 alice alice-secret
-
-ifc=$(e2e_connect client)
-[ "$(ppp_addr client "$ifc")" = 203.0.113.200 ] || fail "alice did not get 203.0.113.200"
-e2e_ping client 203.0.113.1
+e2e_alice_up
 grep -q 'event=ikd_peer_protected .*peer=192.0.2.254' "$VM_STATE/l2tpd.log" ||
 	fail "l2tpd never heard from ikd that 192.0.2.254 is protected"
 s=$(e2e_session_json alice)
@@ -31,7 +25,9 @@ wait_for 10 "the client's SAs to go (ikd's Delete)" test -z "$(ip -n client xfrm
 wait_for 10 "the client's ppp interface to go" test -z "$(ip -n client -o link show type ppp)"
 [ -z "$(e2e_session_json alice)" ] || fail "vpnctl still lists alice"
 grep -q 'event=ikd_delete_peer' "$VM_STATE/l2tpd.log" || fail "l2tpd did not ask ikd to delete the SA"
-log "disconnected: nothing left on either side"
+e2e_vpnctl diagnose "$E2E_NAT_PUBLIC" > "$VM_STATE/diagnose.txt" || fail "vpnctl diagnose failed"
+grep -q 'L2TP tunnel' "$VM_STATE/diagnose.txt" || fail "vpnctl diagnose does not say why: $(cat "$VM_STATE/diagnose.txt")"
+log "disconnected: nothing left on either side; vpnctl diagnose: $(tail -n +2 "$VM_STATE/diagnose.txt")"
 
 ifc=$(e2e_connect client)
 [ "$(ppp_addr client "$ifc")" = 203.0.113.200 ] || fail "alice did not get 203.0.113.200 again"

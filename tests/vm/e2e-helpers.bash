@@ -23,7 +23,7 @@ e2e_vpnctl() { "$VPNCTL" --rundir "$E2E_RUN" "$@"; }
 # libconfig entries of the users list.
 e2e_server() {
 	local users=$1 extra=${2:-}
-	ikd_conf server "%any" "$E2E_PSK" ""
+	ikd_conf server "%any" "$E2E_PSK" "${E2E_IKD_EXTRA:-}"
 	ikd_start server
 	cat > "$E2E_RUN/l2tpd.conf" <<-EOF
 		l2tpd = {
@@ -46,9 +46,22 @@ e2e_server() {
 	EOF
 	(umask 077; printf 'users = (\n%s\n);\n' "$users" > "$E2E_RUN/l2tpd-secrets.conf")
 	modprobe -a l2tp_ppp ppp_generic
-	start_bg l2tpd server "$L2TPD" -d -f "$E2E_RUN/l2tpd.conf"
+	e2e_l2tpd_start
+}
+
+# e2e_l2tpd_start [LOGNAME]: (re)start l2tpd in "server" with the config e2e_server wrote;
+# L2TPD_PID. The log is $VM_STATE/LOGNAME.log (default l2tpd).
+e2e_l2tpd_start() {
+	local name=${1:-l2tpd}
+	start_bg "$name" server "$L2TPD" -d -f "$E2E_RUN/l2tpd.conf"
 	L2TPD_PID=$BG_PID
-	wait_for 20 "l2tpd to listen" _alive_and l2tpd "$L2TPD_PID" grep -q 'event=listening' "$VM_STATE/l2tpd.log"
+	wait_for 20 "l2tpd to listen" _alive_and l2tpd "$L2TPD_PID" grep -q 'event=listening' "$VM_STATE/$name.log"
+}
+
+# e2e_stop PID: SIGTERM and wait (at most 10 s) until it has exited.
+e2e_stop() {
+	kill "$1"
+	wait_for 10 "pid $1 to exit" sh -c "! kill -0 $1"
 }
 
 # e2e_client NS ADDR USER PASSWORD: strongSwan + xl2tpd/pppd in NS (behind the NAT).
@@ -138,4 +151,16 @@ e2e_server_clean_of() {
 e2e_ping() {
 	netns_exec "$1" "${PING[@]}" -c 3 -W 3 "$2" > "$VM_STATE/ping-$1.log" 2>&1 ||
 		{ cat "$VM_STATE/ping-$1.log" >&2; fail "ping from $1 to $2 failed"; }
+}
+
+# e2e_alice_up: the usual one-client lab: "client" behind "nat", ikd + l2tpd in "server"
+# with user alice (dedicated 203.0.113.200), connected, one ping through. E2E_IFC: her
+# ppp interface. E2E_IKD_EXTRA applies as in e2e_server.
+e2e_alice_up() {
+	netns_nat client nat server
+	e2e_server '{ name = "alice"; password = "alice-secret"; ip = "203.0.113.200"; }'
+	e2e_client client 198.51.100.2 alice alice-secret
+	E2E_IFC=$(e2e_connect client)
+	[ "$(ppp_addr client "$E2E_IFC")" = 203.0.113.200 ] || fail "alice did not get 203.0.113.200"
+	e2e_ping client 203.0.113.1
 }

@@ -28,7 +28,7 @@ done
 wait_for 240 "$TOTAL sessions up on the LNS" l2tp_ppp_count_is lns $TOTAL
 wait_for 60 "$TOTAL session_up lines" bash -c "[ \$(grep -c 'event=session_up' '$VM_STATE/l2tpd.log') -ge $TOTAL ]"
 t1=$(date +%s.%N)
-log "$TOTAL sessions up in $(echo "$t1 - $t0" | bc) s (clients dialled 0.2 s apart)"
+log "$TOTAL sessions up in $(awk "BEGIN { print $t1 - $t0 }") s (clients dialled 0.2 s apart)"
 
 # every client has an address; the dedicated ones got theirs; none twice
 for ((n = 1; n <= 10; n++)); do

@@ -152,7 +152,7 @@ measure() {
 	sleep 2         # let start-up allocations settle before the baseline
 	before=$(rss_kib "$RESP_PID")
 	start_bg "load-$who-$group-$n-$run" load "$LOAD" -t "$resp_addr" "${srcs[@]}" -n "$n" \
-		-c "$conc" -g "$group" -r 4000 -R 5 --hold
+		-c "$conc" -g "$group" -k "$psk" -r 4000 -R 5 --hold
 	local load_pid=$BG_PID
 	local waited=0
 	until grep -q 'holding' "$VM_STATE/load-$who-$group-$n-$run.log"; do

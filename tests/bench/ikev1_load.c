@@ -10,11 +10,12 @@
  * tests/unit/ikd/test_strongswan_live.c, which checks those against charon byte for byte.
  *
  *   ikev1_load -t 192.0.2.1 -s 198.51.100.1/254 [-s ADDR/N...] -n 1000 -c 64 -g modp2048
- *              [-p 20000] [-k PSK] [-r 3000] [-R 5] [--hold]
+ *              [-p 20000] [-k PSK] [-r 3000] [-R 5] [--hold] [--phase1-only]
  *
  * Prints one summary line (rate, failures, latency p50/p99) and one line per failure reason.
  * With --hold the sockets stay open after the run until SIGINT/SIGTERM, so a benchmark can
- * measure the responder with every SA still held.
+ * measure the responder with every SA still held. --phase1-only stops after Main Mode, for
+ * measuring on a kernel without ESP (no IPsec SAs then).
  *
  * The load side reuses one DH key pair for the whole run (the responder cannot tell, RFC 2409
  * allows it): the generator then needs one DH computation per handshake instead of two, which
@@ -76,6 +77,7 @@ struct opts {
 	const char *psk;
 	uint32_t rto_ms, tries;
 	bool hold;
+	bool phase1_only;               /* stop after Main Mode (no kernel SAs needed) */
 };
 
 /* One handshake in flight. */
@@ -416,6 +418,8 @@ static const char *take_mm6(struct run *r, struct hs *h, const struct isakmp_msg
 	    ike_memcmp_ct(hr, want, hl))
 		return "MM6 HASH_R does not verify";
 	memcpy(h->p1_last, h->iv, sizeof h->p1_last);
+	if (r->o.phase1_only)
+		return NULL;
 	return send_qm1(r, h) ? "send QM1 failed" : NULL;
 }
 
@@ -495,7 +499,13 @@ static const char *take(struct run *r, struct hs *h, uint8_t *pkt, size_t n)
 	switch (h->st) {
 	case HS_MM2: h->st = HS_MM4; return take_mm2(r, h, &m);
 	case HS_MM4: h->st = HS_MM6; return take_mm4(r, h, &m);
-	case HS_MM6: h->st = HS_QM2; return take_mm6(r, h, &m);
+	case HS_MM6: {
+		h->st = HS_QM2;
+		const char *e = take_mm6(r, h, &m);
+		if (!e && r->o.phase1_only)
+			hs_done(r, h);
+		return e;
+	}
 	case HS_QM2: {
 		const char *e = take_qm2(r, h, &m);
 		if (!e)
@@ -655,7 +665,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: ikev1_load -t TARGET -s ADDR/N [-s ADDR/N...] [-n TOTAL] [-c CONCURRENCY]\n"
 		"                  [-g modp2048|ecp256] [-p PORT_BASE] [-k PSK] [-r RTO_MS]\n"
-		"                  [-R TRIES] [--hold]\n");
+		"                  [-R TRIES] [--hold] [--phase1-only]\n");
 }
 
 static int parse_src(struct opts *o, const char *arg)
@@ -679,11 +689,12 @@ static int parse_src(struct opts *o, const char *arg)
 
 static int parse_opts(struct opts *o, int argc, char **argv)
 {
-	static const struct option lo[] = { { "hold", no_argument, NULL, 'H' }, { 0 } };
+	static const struct option lo[] = { { "hold", no_argument, NULL, 'H' },
+					    { "phase1-only", no_argument, NULL, '1' }, { 0 } };
 	int c;
 	*o = (struct opts){ .port_base = 20000, .total = 100, .concurrency = 16, .group = 14,
 			    .psk = "l2sec benchmark psk", .rto_ms = 3000, .tries = 5 };
-	while ((c = getopt_long(argc, argv, "t:s:n:c:g:p:k:r:R:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:s:n:c:g:p:k:r:R:h1", lo, NULL)) != -1) {
 		switch (c) {
 		case 't': if (inet_pton(AF_INET, optarg, &o->target) != 1) return -1; break;
 		case 's': if (parse_src(o, optarg)) return -1; break;
@@ -702,6 +713,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		case 'r': o->rto_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'R': o->tries = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'H': o->hold = true; break;
+		case '1': o->phase1_only = true; break;
 		default: return -1;
 		}
 	}

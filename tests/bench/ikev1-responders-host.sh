@@ -31,71 +31,9 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$state"; }
 trap cleanup EXIT
 
-mkdir -p "$state/ikd" "$state/swan"
-cat > "$state/ikd/ikd.conf" <<CONF
-ikd: { log_level = "info"; socket = "$state/ikd/ikd.sock"; retransmit_ms = 2000; retransmit_tries = 5;
-       half_open_max = 1000000; half_open_per_peer = 1000000; };
-connections = ( {
-	name = "l2tp"; remote = "%any"; auth = "psk"; mode = "transport"; dpd_delay = 0;
-	local_protoport = "udp/1701"; remote_protoport = "udp/%any";
-	ike = "aes128-sha256-modp2048, aes128-sha256-ecp256"; esp = "aes128-sha256";
-} );
-CONF
-echo "ike: { psk = ( { peer = \"%any\"; secret = \"$psk\"; } ); };" > "$state/ikd/secrets.conf"
-chmod 600 "$state/ikd/secrets.conf"
-cat > "$state/swan/strongswan.conf" <<CONF
-charon {
-	load = random nonce openssl aes sha1 sha2 hmac gmp kdf kernel-netlink socket-default vici
-	install_routes = no
-	block_threshold = 1000000
-	init_limit_half_open = 0
-	ikesa_table_size = 4096
-	ikesa_table_segments = 16
-	retransmit_timeout = 2.0
-	retransmit_tries = 5
-	plugins {
-		vici {
-			socket = unix://$state/swan/charon.vici
-		}
-	}
-	syslog {
-		daemon {
-			default = 1
-		}
-	}
-}
-CONF
-cat > "$state/swan/swanctl.conf" <<CONF
-connections {
-	l2tp {
-		version = 1
-		local_addrs = $resp_addr
-		proposals = aes128-sha256-modp2048, aes128-sha256-ecp256
-		unique = never
-		local {
-			auth = psk
-			id = $resp_addr
-		}
-		remote {
-			auth = psk
-			id = %any
-		}
-		children {
-			l2tp {
-				mode = transport
-				local_ts = dynamic[udp/1701]
-				remote_ts = dynamic[udp/1701]
-				esp_proposals = aes128-sha256
-			}
-		}
-	}
-}
-secrets {
-	ike-l2tp {
-		secret = "$psk"
-	}
-}
-CONF
+. "$(dirname "$(readlink -f "$0")")/ikev1-bench-conf.sh"
+ikev1_bench_ikd_conf "$state/ikd" "$psk"
+ikev1_bench_charon_conf "$state/swan" "$psk" "$resp_addr" "unix://$state/swan/charon.vici"
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 listening() { ss -Hlun 'sport = :500' | grep -q 500; }

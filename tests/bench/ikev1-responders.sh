@@ -18,6 +18,7 @@
 #   L2SEC_IKEV1_BENCH_REPEAT   runs of each measurement (default 2)
 #   L2SEC_IKEV1_BENCH_ORDER    "ikd strongswan" (default) or the reverse
 . "$L2SEC_SRC/tests/vm/lib.sh"
+. "$L2SEC_SRC/tests/bench/ikev1-bench-conf.sh"
 
 sizes=${L2SEC_IKEV1_BENCH_SIZES:-1000}
 groups=${L2SEC_IKEV1_BENCH_GROUPS:-modp2048 ecp256}
@@ -42,81 +43,6 @@ ip -n load addr add 203.0.113.1/24 dev lo
 ip -n resp route add 198.51.100.0/24 via "$load_addr"
 ip -n resp route add 203.0.113.0/24 via "$load_addr"
 srcs=(-s 198.51.100.1/254 -s 203.0.113.1/254)
-
-ikd_bench_conf() {
-	local dir=$VM_STATE/ikd
-	mkdir -p "$dir"
-	cat > "$dir/ikd.conf" <<CONF
-ikd: { log_level = "info"; socket = "$dir/ikd.sock"; retransmit_ms = 2000; retransmit_tries = 5;
-       half_open_max = 1000000; half_open_per_peer = 1000000; };
-connections = ( {
-	name = "l2tp"; remote = "%any"; auth = "psk"; mode = "transport"; dpd_delay = 0;
-	local_protoport = "udp/1701"; remote_protoport = "udp/%any";
-	ike = "aes128-sha256-modp2048, aes128-sha256-ecp256"; esp = "aes128-sha256";
-} );
-CONF
-	cat > "$dir/secrets.conf" <<CONF
-ike: { psk = ( { peer = "%any"; secret = "$psk"; } ); };
-CONF
-	chmod 600 "$dir/secrets.conf"
-}
-
-# charon: the plugins Debian loads for these algorithms (openssl first, as in Debian's
-# default order), no test-vectors; no per-IP half-open blocking (block_threshold, default 5);
-# IKE SA table as large as ikd's (4096 buckets); unique = never since many peers share an
-# address identity here.
-charon_bench_conf() {
-	local dir=$VM_STATE/swan
-	mkdir -p "$dir"
-	cat > "$dir/strongswan.conf" <<CONF
-charon {
-	load = random nonce openssl aes sha1 sha2 hmac gmp kdf kernel-netlink socket-default vici
-	install_routes = no
-	block_threshold = 1000000
-	init_limit_half_open = 0
-	ikesa_table_size = 4096
-	ikesa_table_segments = 16
-	retransmit_timeout = 2.0
-	retransmit_tries = 5
-	syslog {
-		daemon {
-			default = 1
-		}
-	}
-}
-CONF
-	cat > "$dir/swanctl.conf" <<CONF
-connections {
-	l2tp {
-		version = 1
-		local_addrs = $resp_addr
-		proposals = aes128-sha256-modp2048, aes128-sha256-ecp256
-		unique = never
-		local {
-			auth = psk
-			id = $resp_addr
-		}
-		remote {
-			auth = psk
-			id = %any
-		}
-		children {
-			l2tp {
-				mode = transport
-				local_ts = dynamic[udp/1701]
-				remote_ts = dynamic[udp/1701]
-				esp_proposals = aes128-sha256
-			}
-		}
-	}
-}
-secrets {
-	ike-l2tp {
-		secret = "$psk"
-	}
-}
-CONF
-}
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 esp_count() { ip -n resp xfrm state count | awk '{ print $NF }'; }
@@ -189,8 +115,8 @@ measure() {
 	stop_responder
 }
 
-ikd_bench_conf
-charon_bench_conf
+ikev1_bench_ikd_conf "$VM_STATE/ikd" "$psk"
+ikev1_bench_charon_conf "$VM_STATE/swan" "$psk" "$resp_addr"
 printf '%-10s %-9s %6s %3s %9s %8s %8s %8s %9s %9s %7s %6s\n' responder proposal held run \
 	"hs/s" "p50_ms" "p99_ms" "KiB/SA" "rss0_KiB" "rss1_KiB" "ESP" "failed" > "$VM_STATE/results"
 for n in $sizes; do

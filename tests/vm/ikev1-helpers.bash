@@ -83,7 +83,7 @@ ikd_start() {
 	local dir=$VM_STATE/ikd-$1
 	start_bg "ikd-$1" "$1" "$IKD" -d -f "$dir/ikd.conf" -S "$dir/secrets.conf"
 	IKD_PID=$BG_PID
-	wait_for 30 "ikd listening on UDP/500 in $1" _alive_and ikd "$IKD_PID" \
+	wait_for 90 "ikd listening on UDP/500 in $1" _alive_and ikd "$IKD_PID" \
 		sh -c "ip netns exec $1 ss -Hlun 'sport = :500' | grep -q 500"
 }
 

@@ -24,6 +24,8 @@ grep -q 'encap type espinudp sport 4500 dport 4500' <<< "$(ip -n client xfrm sta
 esp_states_are client 2 || fail "ikd did not install exactly 2 ESP states"
 log "ikd behind NAT -> charon: NAT detected, ESP in UDP/4500 installed"
 
+grep -E 'quick_mode|ipsec_sa|peer_moved|peer_notify|retransmit' "$VM_STATE/ikd-client.log" | head -20 >&2 || true
+ip -n client xfrm state list proto esp | grep -E '^src|proto esp' >&2
 check_same_spis client server "$client" "$server" "$public"
 udp1701_traffic client server "$client" "$server" 5 "$public"
 log "UDP/1701 passed both ways through UDP-encapsulated ESP across the NAT"

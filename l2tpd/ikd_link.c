@@ -20,11 +20,16 @@
 #define BACKOFF_MIN_MS 200u
 #define BACKOFF_MAX_MS 5000u
 #define REQUEST_TIMEOUT_MS 3000u
+/* delete-peer waits this long after the tunnel ended, so that our CDN/StopCCN still reach
+ * the client inside the SA (ikd removes SA and policy at once). */
+#define DELETE_DELAY_MS 1000u
 
 struct entry {
 	struct entry *next;             /* bucket chain (hash of the address, port ignored) */
 	struct ikd_protection p;
 };
+
+struct delete_req;
 
 struct ikd_link {
 	struct l2tpd *d;                /* NULL for a bare table */
@@ -36,6 +41,7 @@ struct ikd_link {
 	bool tearing_down;              /* our own teardown: no delete-peer back to ikd */
 	bool gave_up_logged;
 	uint64_t gen;                   /* resync generation */
+	struct delete_req *delayed;     /* delete-peer requests waiting for DELETE_DELAY_MS */
 	struct entry *bucket[LINK_BUCKETS];
 	unsigned n;
 };
@@ -438,6 +444,9 @@ bool ikd_link_in_sync(const struct ikd_link *l)
 /* ---- delete-peer --------------------------------------------------------------------- */
 
 struct delete_req {
+	struct delete_req *next;        /* l->delayed */
+	struct ikd_link *l;
+	struct evloop_timer timer;
 	struct sockaddr_storage peer;
 	uint32_t ike_sa_id;
 	char reason[160];
@@ -466,13 +475,37 @@ static void delete_done(int ret, const struct ctl_error *err, void *arg)
 	free(r);
 }
 
+static void send_delete(void *arg)
+{
+	struct delete_req *r = arg, **pp;
+	struct ikd_link *l = r->l;
+	struct ctl_error err;
+	char ps[64];
+
+	for (pp = &l->delayed; *pp && *pp != r; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = r->next;
+	if (!l->connected) {
+		log_warn("ikd_delete_failed", "peer=%s reason=\"ikd not connected; DPD will end "
+			 "the SA\"", l2tpd_fmt_sa(&r->peer, ps, sizeof ps));
+		free(r);
+		return;
+	}
+	if (ctl_client_request_async(l->c, l->d->ev.loop, CTL_CMD_DELETE_PEER, build_delete, NULL,
+				     delete_done, r, &err) < 0) {
+		log_warn("ikd_delete_failed", "peer=%s reason=%s",
+			 l2tpd_fmt_sa(&r->peer, ps, sizeof ps), err.msg);
+		free(r);
+	}
+}
+
 void ikd_link_tunnel_ended(struct tunnel *t, const char *reason)
 {
 	struct l2tpd *d = t->d;
 	struct ikd_link *l = d->ikd;
 	const struct ikd_protection *p;
 	struct delete_req *r;
-	struct ctl_error err;
 	char ps[64];
 
 	if (!l || l->tearing_down || d->shutting_down || t->lac)
@@ -492,11 +525,6 @@ void ikd_link_tunnel_ended(struct tunnel *t, const char *reason)
 				   l2tpd_fmt_sa(&t->peer, ps, sizeof ps), n);
 		return;
 	}
-	if (!l->connected) {
-		log_warn("ikd_delete_failed", "peer=%s reason=\"ikd not connected; DPD will end "
-			 "the SA\"", l2tpd_fmt_sa(&t->peer, ps, sizeof ps));
-		return;
-	}
 	r = calloc(1, sizeof *r);
 	if (!r)
 		return;
@@ -510,12 +538,11 @@ void ikd_link_tunnel_ended(struct tunnel *t, const char *reason)
 		struct sockaddr_storage a = p->peer;
 		ikd_link_sa_down(l, p->child_sa_id, &a);
 	}
-	if (ctl_client_request_async(l->c, d->ev.loop, CTL_CMD_DELETE_PEER, build_delete, NULL,
-				     delete_done, r, &err) < 0) {
-		log_warn("ikd_delete_failed", "peer=%s reason=%s",
-			 l2tpd_fmt_sa(&r->peer, ps, sizeof ps), err.msg);
-		free(r);
-	}
+	r->l = l;
+	r->next = l->delayed;
+	l->delayed = r;
+	evloop_timer_init(&r->timer, &d->ev, send_delete, r);
+	evloop_timer_start(&r->timer, DELETE_DELAY_MS, 0);
 }
 
 /* ---- start / stop ---------------------------------------------------------------------- */
@@ -557,6 +584,13 @@ void ikd_link_stop(struct l2tpd *d)
 		return;
 	if (d->ev.loop)
 		evloop_timer_stop(&l->retry);
+	while (l->delayed) {
+		struct delete_req *r = l->delayed;
+
+		l->delayed = r->next;
+		evloop_timer_stop(&r->timer);
+		free(r);
+	}
 	drop_client(l);
 	d->ikd = NULL;
 	ikd_link_free(l);

@@ -7,7 +7,8 @@
  *     and IKE SA carry this tunnel?" (session-list);
  *   - tears down a peer's tunnels and sessions at once when ikd loses its last SA for it;
  *   - asks ikd to delete the IKE and IPsec SAs of a client whose L2TP tunnel ended
- *     (delete-peer), so nothing waits for DPD;
+ *     (delete-peer, 1 s later so that our CDN/StopCCN still reach the client inside the
+ *     SA), so nothing waits for DPD;
  *   - reconnects with a back-off when ikd is away and resynchronises from an
  *     ipsec-sa-list dump; l2tpd never blocks on ikd.
  *

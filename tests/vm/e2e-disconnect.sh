@@ -21,8 +21,8 @@ log "connected: $s"
 
 e2e_vpnctl disconnect alice || fail "vpnctl disconnect alice failed"
 wait_for 15 "the server to hold nothing of alice" e2e_server_clean_of "$E2E_NAT_PUBLIC"
-wait_for 10 "the client's SAs to go (ikd's Delete)" test -z "$(ip -n client xfrm state)"
-wait_for 10 "the client's ppp interface to go" test -z "$(ip -n client -o link show type ppp)"
+wait_for 10 "the client's SAs to go (ikd's Delete)" e2e_no_xfrm client
+wait_for 30 "the client's ppp interface to go (pppd ends LCP by its own timeouts)" e2e_no_ppp client
 [ -z "$(e2e_session_json alice)" ] || fail "vpnctl still lists alice"
 grep -q 'event=ikd_delete_peer' "$VM_STATE/l2tpd.log" || fail "l2tpd did not ask ikd to delete the SA"
 e2e_vpnctl diagnose "$E2E_NAT_PUBLIC" > "$VM_STATE/diagnose.txt" || fail "vpnctl diagnose failed"

@@ -23,7 +23,8 @@ e2e_vpnctl() { "$VPNCTL" --rundir "$E2E_RUN" "$@"; }
 # libconfig entries of the users list.
 e2e_server() {
 	local users=$1 extra=${2:-}
-	ikd_conf server "%any" "$E2E_PSK" "${E2E_IKD_EXTRA:-}"
+	# E2E_IKD_PREPARED=1: the scenario wrote $E2E_RUN/ikd.conf itself (certificates...).
+	[ -n "${E2E_IKD_PREPARED:-}" ] || ikd_conf server "%any" "$E2E_PSK" "${E2E_IKD_EXTRA:-}"
 	ikd_start server
 	cat > "$E2E_RUN/l2tpd.conf" <<-EOF
 		l2tpd = {
@@ -67,7 +68,9 @@ e2e_stop() {
 # e2e_client NS ADDR USER PASSWORD: strongSwan + xl2tpd/pppd in NS (behind the NAT).
 e2e_client() {
 	local ns=$1 addr=$2 user=$3 pw=$4
-	charon_conf "$ns" "$addr" "$E2E_SERVER" initiator aes128-sha256-modp2048 aes128-sha256 "$E2E_PSK"
+	# E2E_CHARON_PREPARED=1: the scenario wrote $VM_STATE/NS/swanctl.conf itself.
+	[ -n "${E2E_CHARON_PREPARED:-}" ] ||
+		charon_conf "$ns" "$addr" "$E2E_SERVER" initiator aes128-sha256-modp2048 aes128-sha256 "$E2E_PSK"
 	start_charon "$ns" "$VM_STATE/$ns"
 	cat > "$VM_STATE/$ns/xl2tpd.conf" <<-EOF
 		[global]
@@ -164,3 +167,7 @@ e2e_alice_up() {
 	[ "$(ppp_addr client "$E2E_IFC")" = 203.0.113.200 ] || fail "alice did not get 203.0.113.200"
 	e2e_ping client 203.0.113.1
 }
+
+# e2e_no_ppp NS / e2e_no_xfrm NS: NS has no ppp interface / no xfrm state (for wait_for).
+e2e_no_ppp() { [ -z "$(ip -n "$1" -o link show type ppp)" ]; }
+e2e_no_xfrm() { [ -z "$(ip -n "$1" xfrm state)" ]; }

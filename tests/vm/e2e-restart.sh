@@ -20,7 +20,7 @@ e2e_stop "$L2TPD_PID"
 [ "$(xfrm_spi server "$E2E_NAT_PUBLIC" "$E2E_SERVER")" = "$spi" ] || fail "l2tpd's exit dropped the IPsec SA"
 e2e_l2tpd_start l2tpd-2
 wait_for 10 "the new l2tpd to resync from ikd" grep -q 'event=ikd_resynced protected_sas=1' "$VM_STATE/l2tpd-2.log"
-wait_for 20 "the client's ppp link to go" test -z "$(ip -n client -o link show type ppp)"
+wait_for 20 "the client's ppp link to go" e2e_no_ppp client
 xl2tpd_control client "c server"
 ppp_wait client 60 > /dev/null
 e2e_ping client 203.0.113.1

@@ -277,7 +277,7 @@ static void test_link(void **state)
 	struct tunnel t2 = { .d = &d, .tid = 8, .peer = c2 };
 	d.tunnel_by_id[8] = &t2;
 	ikd_link_tunnel_ended(&t, "again");
-	run_until(not_synced, 200);
+	run_until(not_synced, 1500);   /* longer than the delete delay */
 	assert_int_equal(fake.deletes, 1);
 
 	ikd_link_stop(&d);

@@ -40,7 +40,10 @@ struct ctl_client {
 	struct ctl_pending *pending;    /* async requests, oldest first */
 	unsigned busy;              /* > 0 inside a callback: closing is deferred */
 	bool close_later, dead;
-	uint32_t buf[CTL_DGRAM_MAX / 4];
+	uint32_t buf[CTL_DGRAM_MAX / 4];   /* received datagrams */
+	/* Requests are built here, never in buf: a callback may start a request while the
+	 * rest of the datagram it was called from still waits in buf. */
+	uint32_t sbuf[CTL_MSG_MAX / 4];
 };
 
 static int set_error(struct ctl_error *err, int errnum, const char *fmt, ...)
@@ -262,7 +265,7 @@ static int client_send(struct ctl_client *c, const struct nlmsghdr *nlh, int64_t
 	}
 }
 
-/* Build the request in c->buf with the next sequence number. */
+/* Build the request in c->sbuf with the next sequence number. */
 static int client_build(struct ctl_client *c, uint16_t cmd, ctl_build_fn build, void *arg,
 			struct ctl_msg *m, struct ctl_error *err)
 {
@@ -270,7 +273,7 @@ static int client_build(struct ctl_client *c, uint16_t cmd, ctl_build_fn build, 
 
 	if (++c->seq == 0)
 		++c->seq;   /* seq 0 is for events */
-	ctl_msg_init(m, c->buf, CTL_MSG_MAX, cmd,
+	ctl_msg_init(m, c->sbuf, CTL_MSG_MAX, cmd,
 		     NLM_F_REQUEST | (ctl_cmd_is_dump(cmd) ? NLM_F_DUMP : 0), c->seq);
 	ret = build ? build(m, arg) : 0;
 	if (ret < 0)

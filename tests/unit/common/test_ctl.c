@@ -735,6 +735,53 @@ static void test_async_requests(void **state)
 	ctl_client_close(admin);
 }
 
+/* A request started from inside a reply callback, while the rest of the dump's datagram
+ * still waits to be parsed: the new request must not overwrite it (it used to be built in
+ * the receive buffer, and the dump then failed with EBADMSG). */
+struct chain_req {
+	struct async_req base;          /* first: async_done() reads it */
+	struct ctl_client *c;
+	struct ev_loop *loop;
+	struct async_req *next;
+	bool started;
+};
+
+static int chain_dump_reply(const struct nlmsghdr *nlh, const struct nlattr *const *tb,
+			    void *arg)
+{
+	struct chain_req *cr = arg;
+	struct ctl_error e = { 0 };
+
+	if (!cr->started) {
+		cr->started = true;
+		if (ctl_client_request_async(cr->c, cr->loop, CTL_CMD_STATUS, build_status,
+					     async_status_reply, async_done, cr->next, &e) < 0)
+			return -EIO;
+	}
+	return check_entry(nlh, tb, &cr->base.dump);
+}
+
+static void test_async_request_from_callback(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_error err = { 0 };
+	struct async_state st = { .loop = f->loop, .want = 2 };
+	struct async_req status = { .st = &st, .id = 1 };
+	struct chain_req cr = { .base = { .st = &st, .id = 0 }, .loop = f->loop, .next = &status };
+
+	fork_server(f, NULL);
+	cr.c = ctl_client_connect(f->path, &err);
+	assert_non_null(cr.c);
+	assert_int_equal(ctl_client_request_async(cr.c, f->loop, CTL_CMD_TUNNEL_LIST, NULL,
+						  chain_dump_reply, async_done, &cr, &err), 0);
+	run_until_done(&st);
+	assert_int_equal(cr.base.ret, 0);
+	assert_int_equal(cr.base.dump.next, DUMP_ENTRIES);
+	assert_int_equal(status.ret, 0);
+	assert_int_equal(status.calls, 1);
+	ctl_client_close(cr.c);
+}
+
 /* A daemon that accepts nothing: timeouts, then the connection dies with a request in
  * flight whose callback closes the client (deferred close, checked by ASan). */
 static void test_async_timeout_and_close(void **state)
@@ -1578,6 +1625,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deferred_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unauthorised_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_async_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_request_from_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_async_timeout_and_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_members_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_flow_control, setup, teardown),

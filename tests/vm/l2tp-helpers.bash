@@ -123,13 +123,25 @@ l2tp_count_ppp() { ip -n "$1" -o link show type ppp | wc -l; }
 l2tp_ppp_count_is() { [ "$(l2tp_count_ppp "$1")" = "$2" ]; }
 l2tp_no_ppp() { l2tp_ppp_count_is "$1" 0; }
 
-# l2tp_nothing_left NS: no l2tp tunnel, session or ppp interface in NS.
+# _l2tp_objects NS: the l2tp tunnels, sessions and ppp interfaces in NS (blank lines dropped).
+_l2tp_objects() {
+	{
+		ip netns exec "$1" ip l2tp show tunnel
+		ip netns exec "$1" ip l2tp show session
+		ip -n "$1" -o link show type ppp
+	} 2>/dev/null | grep -v '^[[:space:]]*$' || true
+}
+
+# l2tp_nothing_left NS: no l2tp tunnel, session or ppp interface in NS. The kernel deletes
+# tunnels and units asynchronously, so allow it 10 s before calling anything left behind.
 l2tp_nothing_left() {
-	local t s p
-	t=$(ip netns exec "$1" ip l2tp show tunnel)
-	s=$(ip netns exec "$1" ip l2tp show session)
-	p=$(ip -n "$1" -o link show type ppp)
-	[ -z "$t$s$p" ] || fail "left behind in $1:"$'\n'"$t"$'\n'"$s"$'\n'"$p"
+	local left i
+	for ((i = 0; i < 50; i++)); do
+		left=$(_l2tp_objects "$1")
+		[ -z "$left" ] && return 0
+		sleep 0.2
+	done
+	fail "left behind in $1:"$'\n'"$left"
 }
 
 # l2tp_lac_many I FIRST COUNT METHOD: xl2tpd in lacI with COUNT [lac uN] sections, users

@@ -31,6 +31,7 @@ static const struct ctl_cmd_info cmd_table[] = {
 	{ CTL_CMD_TUNNEL_LIST, "tunnel-list", CTL_KIND_DUMP, false },
 	{ CTL_CMD_SESSION_LIST, "session-list", CTL_KIND_DUMP, false },
 	{ CTL_CMD_DISCONNECT, "disconnect", CTL_KIND_REQUEST, true },
+	{ CTL_CMD_L2TP_PEER_DIAG, "l2tp-peer-diag", CTL_KIND_DUMP, false },
 	{ CTL_EVT_PEER_PROTECTED_UP, "peer-protected-up", CTL_KIND_EVENT, false },
 	{ CTL_EVT_PEER_PROTECTED_DOWN, "peer-protected-down", CTL_KIND_EVENT, false },
 	{ CTL_EVT_TUNNEL_ENDED, "tunnel-ended", CTL_KIND_EVENT, false },
@@ -117,6 +118,22 @@ const struct ctl_enum_name ctl_session_state_names[] = {
 	{ CTL_SESSION_CLOSING, "closing" },
 	{ 0, NULL },
 };
+const struct ctl_enum_name ctl_diag_stage_names[] = {
+	{ CTL_DIAG_IKE, "ike" },
+	{ CTL_DIAG_IPSEC, "ipsec" },
+	{ CTL_DIAG_L2TP_TUNNEL, "l2tp-tunnel" },
+	{ CTL_DIAG_L2TP_SESSION, "l2tp-session" },
+	{ CTL_DIAG_PPP_LCP, "ppp-lcp" },
+	{ CTL_DIAG_PPP_AUTH, "ppp-auth" },
+	{ CTL_DIAG_PPP_IPCP, "ppp-ipcp" },
+	{ 0, NULL },
+};
+const struct ctl_enum_name ctl_diag_result_names[] = {
+	{ CTL_DIAG_OK, "ok" },
+	{ CTL_DIAG_FAILED, "failed" },
+	{ CTL_DIAG_ENDED, "ended" },
+	{ 0, NULL },
+};
 
 #define A(num, nm, t) [num] = { .name = nm, .type = t }
 #define E(num, nm, table) [num] = { .name = nm, .type = CTL_T_U8, .names = table }
@@ -142,6 +159,10 @@ static const struct ctl_attr_policy attr_policy[CTL_A_MAX + 1] = {
 	A(CTL_A_PACKETS_IN, "packets-in", CTL_T_U64),
 	A(CTL_A_PACKETS_OUT, "packets-out", CTL_T_U64),
 	A(CTL_A_ERRNO, "errno", CTL_T_U32),
+	A(CTL_A_AGE_MS, "age-ms", CTL_T_U64),
+	E(CTL_A_DIAG_STAGE, "diag-stage", ctl_diag_stage_names),
+	E(CTL_A_DIAG_RESULT, "diag-result", ctl_diag_result_names),
+	A(CTL_A_REPEAT, "repeat", CTL_T_U32),
 
 	A(CTL_A_IKE_SA_COUNT, "ike-sa-count", CTL_T_U32),
 	A(CTL_A_IPSEC_SA_COUNT, "ipsec-sa-count", CTL_T_U32),

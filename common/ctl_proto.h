@@ -66,6 +66,8 @@ enum ctl_cmd {
 	CTL_CMD_TUNNEL_LIST = 0x40,     /* dump of L2TP tunnels */
 	CTL_CMD_SESSION_LIST = 0x41,    /* dump of L2TP sessions / PPP links */
 	CTL_CMD_DISCONNECT = 0x42,      /* admin; TUNNEL_ID | SESSION_ID | USER [REASON] */
+	CTL_CMD_L2TP_PEER_DIAG = 0x43,  /* dump: what happened to a peer's tunnels and sessions
+					 * [PEER_ADDR] (same entries as PEER_DIAG) */
 	CTL_CMD_L2TPD_LAST = 0x5f,
 
 	/* events: sent by a daemon to its subscribers, nlmsg_seq 0, never requested */
@@ -165,6 +167,10 @@ enum ctl_attr {
 	CTL_A_PACKETS_IN = 17,     /* u64 */
 	CTL_A_PACKETS_OUT = 18,    /* u64 */
 	CTL_A_ERRNO = 19,          /* u32: a positive errno explaining a failure */
+	CTL_A_AGE_MS = 20,         /* u64: milliseconds since something happened */
+	CTL_A_DIAG_STAGE = 21,     /* u8: enum ctl_diag_stage (peer-diag entries) */
+	CTL_A_DIAG_RESULT = 22,    /* u8: enum ctl_diag_result */
+	CTL_A_REPEAT = 23,         /* u32: how many times in a row it happened (>= 1) */
 
 	/* ikd */
 	CTL_A_IKE_SA_COUNT = 32,   /* u32 */
@@ -286,6 +292,22 @@ enum ctl_session_state {
 	CTL_SESSION_CLOSING = 6,
 };
 
+/* Where in the connection sequence a peer-diag entry belongs (vpnctl diagnose). */
+enum ctl_diag_stage {
+	CTL_DIAG_IKE = 1,          /* IKE SA / phase 1 */
+	CTL_DIAG_IPSEC = 2,        /* IPsec SA / phase 2 (Quick Mode) */
+	CTL_DIAG_L2TP_TUNNEL = 3,  /* L2TP control connection */
+	CTL_DIAG_L2TP_SESSION = 4, /* L2TP call (ICRQ/ICRP/ICCN) */
+	CTL_DIAG_PPP_LCP = 5,
+	CTL_DIAG_PPP_AUTH = 6,     /* PAP/CHAP/MS-CHAPv2 and the user's authorization */
+	CTL_DIAG_PPP_IPCP = 7,
+};
+enum ctl_diag_result {
+	CTL_DIAG_OK = 0,           /* this stage completed */
+	CTL_DIAG_FAILED = 1,       /* it failed or was refused (reason says why) */
+	CTL_DIAG_ENDED = 2,        /* it had completed and has now ended (reason says why) */
+};
+
 /* Tables end with { 0, NULL }. ctl_log_level_names spells common/log.h's levels. */
 extern const struct ctl_enum_name ctl_log_level_names[];
 extern const struct ctl_enum_name ctl_ike_state_names[];
@@ -293,6 +315,8 @@ extern const struct ctl_enum_name ctl_auth_method_names[];
 extern const struct ctl_enum_name ctl_ipsec_mode_names[];
 extern const struct ctl_enum_name ctl_tunnel_state_names[];
 extern const struct ctl_enum_name ctl_session_state_names[];
+extern const struct ctl_enum_name ctl_diag_stage_names[];
+extern const struct ctl_enum_name ctl_diag_result_names[];
 
 /* The value names of attribute type (e.g. ike-state), or NULL if it is no enum. */
 const struct ctl_enum_name *ctl_attr_enum(uint16_t type);

@@ -337,7 +337,7 @@ void ikd_ctl_event(struct ikd *d, enum ikd_event ev, const struct ike_sa *sa,
 		   const struct ipsec_sa *child, const char *reason)
 {
 	uint16_t type;
-	l2tp_link_note_event(ev, sa, reason);       /* for vpnctl diagnose */
+	l2tp_link_note_event(ev, sa, child, reason); /* for vpnctl diagnose */
 	switch (ev) {
 	case IKD_EV_IKE_UP: type = CTL_EVT_IKE_SA_UP; break;
 	case IKD_EV_IKE_DOWN: type = CTL_EVT_IKE_SA_DOWN; break;

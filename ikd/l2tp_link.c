@@ -1,158 +1,102 @@
 /*
- * Per-peer failure memory for `vpnctl diagnose`. See l2tp_link.h.
+ * Per-peer memory of what happened, for `vpnctl diagnose`. See l2tp_link.h.
  */
 #include "ikd/l2tp_link.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <netinet/in.h>
-
 #include "common/ctl.h"
+#include "common/diag_ring.h"
 
-struct diag_reason {
-	uint64_t at_ms;
-	char conn[64];
-	char text[L2TP_LINK_DIAG_REASON_MAX];
-};
+static struct diag_ring *book;  /* created at the first note */
 
-struct diag_peer {
-	struct sockaddr_storage addr;   /* port 0 */
-	uint64_t last_ms;               /* 0: free slot */
-	unsigned next, n;               /* ring of reasons */
-	struct diag_reason r[L2TP_LINK_DIAG_PER_PEER];
-};
-
-static struct diag_peer peers[L2TP_LINK_DIAG_PEERS];
-
-static bool addr_only(const struct sockaddr *sa, struct sockaddr_storage *out)
+void l2tp_link_note_stage(const struct sockaddr *peer, const char *conn, uint8_t stage,
+			  uint8_t result, const char *text, uint64_t now_ms)
 {
-	memset(out, 0, sizeof *out);
-	if (sa->sa_family == AF_INET) {
-		struct sockaddr_in *o = (struct sockaddr_in *)out;
+	struct diag_entry e;
 
-		o->sin_family = AF_INET;
-		o->sin_addr = ((const struct sockaddr_in *)sa)->sin_addr;
-		return true;
-	}
-	if (sa->sa_family == AF_INET6) {
-		struct sockaddr_in6 *o = (struct sockaddr_in6 *)out;
-
-		o->sin6_family = AF_INET6;
-		o->sin6_addr = ((const struct sockaddr_in6 *)sa)->sin6_addr;
-		return true;
-	}
-	return false;
-}
-
-static struct diag_peer *find(const struct sockaddr *peer, bool create)
-{
-	struct sockaddr_storage a;
-	struct diag_peer *oldest = &peers[0];
-
-	if (!addr_only(peer, &a))
-		return NULL;
-	for (unsigned i = 0; i < L2TP_LINK_DIAG_PEERS; i++) {
-		struct diag_peer *p = &peers[i];
-
-		if (p->last_ms && memcmp(&p->addr, &a, sizeof a) == 0)
-			return p;
-		if (p->last_ms < oldest->last_ms)
-			oldest = p;
-	}
-	if (!create)
-		return NULL;
-	memset(oldest, 0, sizeof *oldest);
-	oldest->addr = a;
-	return oldest;
+	if (!peer || !text)
+		return;
+	if (!book && !(book = diag_ring_new(L2TP_LINK_DIAG_PEERS, L2TP_LINK_DIAG_PER_PEER)))
+		return;
+	memset(&e, 0, sizeof e);
+	if (peer->sa_family == AF_INET)
+		memcpy(&e.peer, peer, sizeof(struct sockaddr_in));
+	else if (peer->sa_family == AF_INET6)
+		memcpy(&e.peer, peer, sizeof(struct sockaddr_in6));
+	else
+		return;
+	e.stage = stage;
+	e.result = result;
+	snprintf(e.conn, sizeof e.conn, "%s", conn ? conn : "");
+	snprintf(e.text, sizeof e.text, "%s", text);
+	diag_ring_note(book, &e, now_ms);
 }
 
 void l2tp_link_note(const struct sockaddr *peer, const char *conn, const char *reason,
 		    uint64_t now_ms)
 {
-	struct diag_peer *p = find(peer, true);
-	struct diag_reason *r;
-
-	if (!p || !reason)
-		return;
-	r = &p->r[p->next];
-	r->at_ms = now_ms;
-	snprintf(r->conn, sizeof r->conn, "%s", conn ? conn : "");
-	snprintf(r->text, sizeof r->text, "%s", reason);
-	p->next = (p->next + 1) % L2TP_LINK_DIAG_PER_PEER;
-	if (p->n < L2TP_LINK_DIAG_PER_PEER)
-		p->n++;
-	p->last_ms = now_ms ? now_ms : 1;
+	l2tp_link_note_stage(peer, conn, CTL_DIAG_IKE, CTL_DIAG_FAILED, reason, now_ms);
 }
 
-void l2tp_link_note_event(enum ikd_event ev, const struct ike_sa *sa, const char *reason)
+void l2tp_link_note_event(enum ikd_event ev, const struct ike_sa *sa,
+			  const struct ipsec_sa *child, const char *reason)
 {
-	char text[L2TP_LINK_DIAG_REASON_MAX];
+	char text[L2TP_LINK_DIAG_REASON_MAX], id[160];
+	uint8_t stage = CTL_DIAG_IKE, result = CTL_DIAG_FAILED;
+	const char *why = reason && reason[0] ? reason : "no reason given";
 
-	if (!sa || !reason)
+	if (!sa)
 		return;
-	if (ev == IKD_EV_FAILED)
-		snprintf(text, sizeof text, "negotiation failed: %s", reason);
-	else if (ev == IKD_EV_IKE_DOWN)
-		snprintf(text, sizeof text, "IKE SA %u ended: %s", sa->id, reason);
-	else
+	switch (ev) {
+	case IKD_EV_IKE_UP:
+		result = CTL_DIAG_OK;
+		snprintf(text, sizeof text, "IKE SA %u established%s%s", sa->id,
+			 sa->peer_id.type ? " with " : "",
+			 sa->peer_id.type ? ikd_id_str(&sa->peer_id, id, sizeof id) : "");
+		break;
+	case IKD_EV_IKE_DOWN:
+		result = sa->established ? CTL_DIAG_ENDED : CTL_DIAG_FAILED;
+		snprintf(text, sizeof text, "IKE SA %u %s: %s", sa->id,
+			 sa->established ? "ended" : "failed", why);
+		break;
+	case IKD_EV_IPSEC_UP:
+		stage = CTL_DIAG_IPSEC;
+		result = CTL_DIAG_OK;
+		snprintf(text, sizeof text, "IPsec SA %u established (%s mode)", child ? child->id : 0,
+			 child && child->params.tunnel ? "tunnel" : "transport");
+		break;
+	case IKD_EV_IPSEC_DOWN:
+		stage = CTL_DIAG_IPSEC;
+		result = CTL_DIAG_ENDED;
+		snprintf(text, sizeof text, "IPsec SA %u ended: %s", child ? child->id : 0, why);
+		break;
+	case IKD_EV_FAILED:
+		/* After phase 1, what fails is a Quick Mode (phase 2). */
+		stage = sa->established ? CTL_DIAG_IPSEC : CTL_DIAG_IKE;
+		snprintf(text, sizeof text, "%s", why);
+		break;
+	default:
 		return;
-	l2tp_link_note(&sa->peer.sa, sa->conn ? sa->conn->name : NULL, text, ike_now_ms());
+	}
+	l2tp_link_note_stage(&sa->peer.sa, sa->conn ? sa->conn->name : NULL, stage, result, text,
+			     ike_now_ms());
 }
 
 unsigned l2tp_link_diag_count(const struct sockaddr *peer)
 {
-	const struct diag_peer *p = find(peer, false);
-
-	return p ? p->n : 0;
+	return diag_ring_count(book, peer);
 }
 
 void l2tp_link_diag_reset(void)
 {
-	memset(peers, 0, sizeof peers);
-}
-
-static int dump_peer(struct ctl_request *req, const struct diag_peer *p, uint64_t now)
-{
-	for (unsigned k = 1; k <= p->n; k++) {
-		const struct diag_reason *r =
-			&p->r[(p->next + L2TP_LINK_DIAG_PER_PEER - k) % L2TP_LINK_DIAG_PER_PEER];
-		struct ctl_msg *m = ctl_dump_entry_begin(req);
-
-		if (!m)
-			return -ENOMEM;
-		ctl_msg_put_sockaddr(m, CTL_A_PEER_ADDR, (const struct sockaddr *)&p->addr);
-		ctl_msg_put_str(m, CTL_A_REASON, r->text);
-		ctl_msg_put_u64(m, CTL_A_AGE_SEC, now > r->at_ms ? (now - r->at_ms) / 1000u : 0);
-		if (r->conn[0])
-			ctl_msg_put_str(m, CTL_A_CONN_NAME, r->conn);
-		ctl_dump_entry_end(req);
-	}
-	return 0;
+	diag_ring_free(book);
+	book = NULL;
 }
 
 int l2tp_link_cmd_peer_diag(struct ctl_request *req, void *arg)
 {
-	uint64_t now = ike_now_ms();
-
 	(void)arg;
-	if (req->tb[CTL_A_PEER_ADDR]) {
-		struct sockaddr_storage ss;
-		socklen_t len;
-
-		if (ctl_attr_get_sockaddr(req->tb[CTL_A_PEER_ADDR], &ss, &len) < 0) {
-			ctl_request_set_error_msg(req, "bad peer address");
-			return -EINVAL;
-		}
-		const struct diag_peer *p = find((const struct sockaddr *)&ss, false);
-		return p ? dump_peer(req, p, now) : 0;
-	}
-	for (unsigned i = 0; i < L2TP_LINK_DIAG_PEERS; i++)
-		if (peers[i].last_ms) {
-			int r = dump_peer(req, &peers[i], now);
-			if (r < 0)
-				return r;
-		}
-	return 0;
+	return diag_ring_dump(book, req, ike_now_ms());
 }

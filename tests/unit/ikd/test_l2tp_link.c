@@ -1,6 +1,6 @@
 /*
  * ikd/l2tp_link: the per-peer failure memory behind `vpnctl diagnose`.
- *   - reasons are kept per address whatever the port, the last 8, newest first;
+ *   - reasons are kept per address whatever the port, the last 8;
  *   - the least recently failing peer is forgotten when the table is full;
  *   - the peer-diag dump, through a real control server and client, carries them in order
  *     with the connection name, filtered by the address asked for.
@@ -169,8 +169,9 @@ static void test_dump(void **state)
 	assert_true(x.d.done);
 	assert_int_equal(x.d.ret, 0);
 	assert_int_equal(x.g.n, 2);
-	assert_string_equal(x.g.reasons[0], "negotiation failed: PSK mismatch");
-	assert_string_equal(x.g.reasons[1], "negotiation failed: no proposal chosen");
+	/* oldest first: vpnctl merges ikd's and l2tpd's entries in time order */
+	assert_string_equal(x.g.reasons[0], "negotiation failed: no proposal chosen");
+	assert_string_equal(x.g.reasons[1], "negotiation failed: PSK mismatch");
 	assert_string_equal(x.g.conn, "l2tp");
 
 	ctl_client_close(c);

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/secret.h"
 #include "l2tpd/ikd_link.h"
+#include "l2tpd/l2tp_diag.h"
 #include "l2tpd/ippool.h"
 #include "l2tpd/kernel_ppp.h"
 #include "l2tpd/kernel_probe.h"
@@ -425,6 +426,7 @@ void l2tpd_stop(struct l2tpd *d)
 	d->tunnel_by_id = NULL;
 	free(d->msg);
 	d->msg = NULL;
+	l2tp_diag_reset();
 	if (d->ev.loop)
 		evloop_close(&d->ev);
 }

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "l2tpd/daemon.h"
 #include "l2tpd/ikd_link.h"
+#include "l2tpd/l2tp_diag.h"
 #include "l2tpd/ppp_session.h"
 #include "l2tpd/session.h"
 #include "l2tpd/tunnel.h"
@@ -272,6 +273,7 @@ static const struct ctl_command l2tpd_cmds[] = {
 	{ CTL_CMD_TUNNEL_LIST, false, h_tunnel_list },
 	{ CTL_CMD_SESSION_LIST, false, h_session_list },
 	{ CTL_CMD_DISCONNECT, true, h_disconnect },
+	{ CTL_CMD_L2TP_PEER_DIAG, false, l2tp_diag_cmd },
 };
 
 int l2tpd_ctl_start(struct l2tpd *d)

@@ -84,6 +84,7 @@ static void finish(struct ppp_auth *a, bool ok, const char *reason)
 
 	a->finished = true;
 	a->success = ok;
+	snprintf(a->why, sizeof a->why, "%s", ok ? "" : reason);
 	if (a->running) {
 		a->running = false;
 		a->ops->timer_stop(a->ctx);

@@ -70,6 +70,7 @@ struct ppp_auth {
 	uint8_t verdict[128];          /* the Success/Failure packet (retransmitted on demand) */
 	uint16_t verdict_proto;
 	char user[PPP_AUTH_NAME_MAX + 1];
+	char why[64];                  /* the verdict's reason ("wrong password"), for diagnose */
 };
 
 void ppp_auth_init(struct ppp_auth *a, const struct ppp_auth_ops *ops, void *ctx,

@@ -15,6 +15,7 @@
 #include "l2tpd/fwset.h"
 #include "l2tpd/hook.h"
 #include "l2tpd/ikd_link.h"
+#include "l2tpd/l2tp_diag.h"
 #include "l2tpd/lac.h"
 #include "l2tpd/ppp_session.h"
 #include "l2tpd/tunnel.h"
@@ -235,6 +236,7 @@ void session_close(struct session *s, bool send, uint16_t result, const char *re
 	struct rtnl_counters c;
 	char ip[INET_ADDRSTRLEN] = "-", q[LOG_QUOTE_MAX], u[LOG_QUOTE_MAX];
 
+	l2tp_diag_session_down(s, reason);      /* before the state and PPP engine go */
 	if (send)
 		send_cdn(t, s->peer_sid, s->sid, result, 0, reason);
 	session_set_state(s, SESSION_CLOSING);
@@ -314,6 +316,7 @@ static void refuse_call(struct tunnel *t, uint16_t peer_sid, uint16_t result, ui
 	t->d->stats.sessions_refused++;
 	log_warn("session_refused", "tunnel=%u peer_session=%u reason=%s", t->tid, peer_sid,
 		 log_quote(q, sizeof q, why));
+	l2tp_diag_call_refused(t, why);
 	send_cdn(t, peer_sid, 0, result, error, why);
 }
 
@@ -534,6 +537,7 @@ int session_network_up(struct session *s, uint16_t mtu)
 		 l2tpd_fmt_sa(&s->t->peer, ps, sizeof ps), mtu,
 		 s->ppp ? ppp_auth_method_name(s->ppp->link.auth.method) : "none");
 	event_session(s, CTL_EVT_SESSION_UP, NULL);
+	l2tp_diag_session_up(s);
 	s->up_announced = true;
 	integrations_session(s, true, NULL);
 	return 0;

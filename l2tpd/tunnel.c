@@ -13,6 +13,7 @@
 #include "common/secret.h"
 #include "l2tpd/daemon.h"
 #include "l2tpd/ikd_link.h"
+#include "l2tpd/l2tp_diag.h"
 #include "l2tpd/lac.h"
 #include "l2tpd/session.h"
 #include "l2tpd/udp_sock.h"
@@ -112,6 +113,7 @@ static void rel_dead_cb(void *ctx, uint16_t ns, uint32_t retries)
 
 	snprintf(why, sizeof why, "peer dead: no ack for Ns=%u after %u retransmissions", ns,
 		 retries);
+	t->lost = true;
 	tunnel_destroy(t, why);
 }
 
@@ -290,6 +292,7 @@ static void tunnel_teardown(struct tunnel *t, const char *reason)
 			 t->hostname[0] ? t->hostname : "-", (unsigned long long)tunnel_age_s(t),
 			 log_quote(q, sizeof q, reason));
 		event_tunnel_ended(t, reason);
+		l2tp_diag_tunnel_down(t, t->lost, reason);
 		ikd_link_tunnel_ended(t, reason);
 		lac_tunnel_ended(t, reason);
 	}
@@ -464,6 +467,7 @@ void tunnel_established(struct tunnel *t)
 	log_info("tunnel_up", "tunnel=%u peer_tunnel=%u peer=%s host=%s role=%s", t->tid,
 		 t->peer_tid, l2tpd_fmt_sa(&t->peer, ps, sizeof ps),
 		 t->hostname[0] ? t->hostname : "-", t->lac ? "lac" : "lns");
+	l2tp_diag_tunnel_up(t);
 }
 
 /* LNS: SCCRQ -> SCCRP (§6.1, §6.2; Challenge Response per §5.1.1). */
@@ -696,6 +700,8 @@ static void new_peer_input(struct l2tpd *d, const struct sockaddr_storage *peer,
 		d->stats.tunnels_refused++;
 		log_warn("tunnel_refused", "peer=%s reason=%s", l2tpd_fmt_sa(peer, ps, sizeof ps),
 			 "\"peer not protected by IPsec (require_protected)\"");
+		l2tp_diag_tunnel_refused(peer, "not protected by IPsec: ikd reports no IPsec SA "
+					 "for this address (require_protected)");
 		return;
 	}
 	t = tunnel_create(d, peer, peer_len, false);

@@ -44,6 +44,7 @@ struct tunnel {
 	bool torn_down;                 /* sessions and kernel tunnel gone, counted out */
 	bool stop_sent;                 /* our StopCCN is queued: freed once acked */
 	bool challenged;                /* we sent a Challenge: SCCCN/SCCRP must answer it */
+	bool lost;                      /* the peer stopped acknowledging (HELLO timeout) */
 	struct sockaddr_storage peer;   /* address and port */
 	socklen_t peer_len;
 	int fd;

@@ -22,7 +22,7 @@ static const struct vpnctl_cmd commands[] = {
 	{ "reload", cmd_reload, "[ikd|l2tpd]", "re-read the configuration" },
 	{ "log-level", cmd_log_level, "[ikd|l2tpd] LEVEL", "set the log level at run time" },
 	{ "events", cmd_events, "[-n COUNT]", "follow both daemons' events" },
-	{ "diagnose", cmd_diagnose, "PEER", "why a peer failed to connect (ikd's last reasons)" },
+	{ "diagnose", cmd_diagnose, "PEER", "why a peer failed to connect: IKE, IPsec, L2TP, PPP" },
 	{ "version", cmd_version, "", "versions of vpnctl and the daemons" },
 };
 

@@ -28,6 +28,8 @@ static const struct ctl_enum_name *enum_table_of(uint16_t type)
 	case CTL_A_IPSEC_MODE: return ctl_ipsec_mode_names;
 	case CTL_A_TUNNEL_STATE: return ctl_tunnel_state_names;
 	case CTL_A_SESSION_STATE: return ctl_session_state_names;
+	case CTL_A_DIAG_STAGE: return ctl_diag_stage_names;
+	case CTL_A_DIAG_RESULT: return ctl_diag_result_names;
 	default: return NULL;
 	}
 }

@@ -41,7 +41,7 @@ struct ikd_link {
 	bool tearing_down;              /* our own teardown: no delete-peer back to ikd */
 	bool gave_up_logged;
 	uint64_t gen;                   /* resync generation */
-	struct delete_req *delayed;     /* delete-peer requests waiting for DELETE_DELAY_MS */
+	struct delete_req *reqs;        /* delete-peer requests waiting or in flight */
 	struct entry *bucket[LINK_BUCKETS];
 	unsigned n;
 };
@@ -444,9 +444,10 @@ bool ikd_link_in_sync(const struct ikd_link *l)
 /* ---- delete-peer --------------------------------------------------------------------- */
 
 struct delete_req {
-	struct delete_req *next;        /* l->delayed */
+	struct delete_req *next;        /* l->reqs */
 	struct ikd_link *l;
 	struct evloop_timer timer;
+	bool sent;                      /* in flight: delete_done frees it */
 	struct sockaddr_storage peer;
 	uint32_t ike_sa_id;
 	char reason[160];
@@ -463,6 +464,18 @@ static int build_delete(struct ctl_msg *m, void *arg)
 	return ctl_msg_ok(m) ? 0 : -EMSGSIZE;
 }
 
+/* Unlink r from l->reqs and free it. */
+static void delete_req_free(struct delete_req *r)
+{
+	struct delete_req **pp;
+
+	for (pp = &r->l->reqs; *pp && *pp != r; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = r->next;
+	free(r);
+}
+
 static void delete_done(int ret, const struct ctl_error *err, void *arg)
 {
 	struct delete_req *r = arg;
@@ -472,31 +485,30 @@ static void delete_done(int ret, const struct ctl_error *err, void *arg)
 		log_warn("ikd_delete_failed", "peer=%s ike_sa=%u err=%d reason=%s",
 			 l2tpd_fmt_sa(&r->peer, ps, sizeof ps), r->ike_sa_id, -ret,
 			 err ? err->msg : "?");
-	free(r);
+	delete_req_free(r);
 }
 
 static void send_delete(void *arg)
 {
-	struct delete_req *r = arg, **pp;
+	struct delete_req *r = arg;
 	struct ikd_link *l = r->l;
 	struct ctl_error err;
 	char ps[64];
 
-	for (pp = &l->delayed; *pp && *pp != r; pp = &(*pp)->next)
-		;
-	if (*pp)
-		*pp = r->next;
 	if (!l->connected) {
 		log_warn("ikd_delete_failed", "peer=%s reason=\"ikd not connected; DPD will end "
 			 "the SA\"", l2tpd_fmt_sa(&r->peer, ps, sizeof ps));
-		free(r);
+		delete_req_free(r);
 		return;
 	}
+	/* Stays on l->reqs while in flight: closing the client at exit drops pending requests
+	 * without their callback, so ikd_link_stop frees what is still there. */
+	r->sent = true;
 	if (ctl_client_request_async(l->c, l->d->ev.loop, CTL_CMD_DELETE_PEER, build_delete, NULL,
 				     delete_done, r, &err) < 0) {
 		log_warn("ikd_delete_failed", "peer=%s reason=%s",
 			 l2tpd_fmt_sa(&r->peer, ps, sizeof ps), err.msg);
-		free(r);
+		delete_req_free(r);
 	}
 }
 
@@ -539,8 +551,8 @@ void ikd_link_tunnel_ended(struct tunnel *t, const char *reason)
 		ikd_link_sa_down(l, p->child_sa_id, &a);
 	}
 	r->l = l;
-	r->next = l->delayed;
-	l->delayed = r;
+	r->next = l->reqs;
+	l->reqs = r;
 	evloop_timer_init(&r->timer, &d->ev, send_delete, r);
 	evloop_timer_start(&r->timer, DELETE_DELAY_MS, 0);
 }
@@ -584,14 +596,15 @@ void ikd_link_stop(struct l2tpd *d)
 		return;
 	if (d->ev.loop)
 		evloop_timer_stop(&l->retry);
-	while (l->delayed) {
-		struct delete_req *r = l->delayed;
+	drop_client(l);         /* drops in-flight requests without calling delete_done */
+	while (l->reqs) {
+		struct delete_req *r = l->reqs;
 
-		l->delayed = r->next;
-		evloop_timer_stop(&r->timer);
+		l->reqs = r->next;
+		if (!r->sent && d->ev.loop)
+			evloop_timer_stop(&r->timer);
 		free(r);
 	}
-	drop_client(l);
 	d->ikd = NULL;
 	ikd_link_free(l);
 }

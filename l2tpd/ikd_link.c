@@ -165,15 +165,35 @@ const struct ikd_protection *ikd_link_lookup(const struct ikd_link *l,
 	return NULL;
 }
 
+/* The newest SA of peer's address with exactly mark, or NULL. */
+static const struct ikd_protection *lookup_exact(const struct ikd_link *l,
+						 const struct sockaddr_storage *peer,
+						 uint32_t mark)
+{
+	for (const struct entry *e = *bucket_of((struct ikd_link *)l, peer); e; e = e->next)
+		if (e->p.mark == mark && same_addr(&e->p.peer, peer))
+			return &e->p;
+	return NULL;
+}
+
+const struct ikd_protection *ikd_link_lookup_mark(const struct ikd_link *l,
+						  const struct sockaddr_storage *peer,
+						  uint32_t mark)
+{
+	const struct ikd_protection *p = l && mark ? lookup_exact(l, peer, mark) : NULL;
+
+	return p ? p : ikd_link_lookup(l, peer);
+}
+
 bool ikd_link_is_protected(const struct ikd_link *l, const struct sockaddr_storage *peer)
 {
 	return ikd_link_lookup(l, peer) != NULL;
 }
 
 void ikd_link_put_identity(const struct ikd_link *l, struct ctl_msg *m,
-			   const struct sockaddr_storage *peer)
+			   const struct sockaddr_storage *peer, uint32_t mark)
 {
-	const struct ikd_protection *p = ikd_link_lookup(l, peer);
+	const struct ikd_protection *p = ikd_link_lookup_mark(l, peer, mark);
 
 	if (!p)
 		return;
@@ -237,6 +257,8 @@ static int parse_protection(const struct nlattr *const *tb, struct ikd_protectio
 	p->child_sa_id = mnl_attr_get_u32(tb[CTL_A_CHILD_SA_ID]);
 	if (tb[CTL_A_IKE_SA_ID])
 		p->ike_sa_id = mnl_attr_get_u32(tb[CTL_A_IKE_SA_ID]);
+	if (tb[CTL_A_XFRM_MARK])
+		p->mark = mnl_attr_get_u32(tb[CTL_A_XFRM_MARK]);
 	if (tb[CTL_A_PEER_ID])
 		snprintf(p->peer_id, sizeof p->peer_id, "%s", mnl_attr_get_str(tb[CTL_A_PEER_ID]));
 	return 0;
@@ -305,9 +327,9 @@ static void on_protected_up(struct ikd_link *l, const struct nlattr *const *tb)
 		log_err("ikd_peer_table_full", "reason=\"out of memory\"");
 		return;
 	}
-	log_info("ikd_peer_protected", "peer=%s id=%s ike_sa=%u child_sa=%u",
+	log_info("ikd_peer_protected", "peer=%s id=%s ike_sa=%u child_sa=%u mark=%#x",
 		 l2tpd_fmt_sa(&p.peer, ps, sizeof ps), log_quote(q, sizeof q, p.peer_id),
-		 p.ike_sa_id, p.child_sa_id);
+		 p.ike_sa_id, p.child_sa_id, p.mark);
 }
 
 /* ---- the connection ------------------------------------------------------------------ */
@@ -525,17 +547,31 @@ void ikd_link_tunnel_ended(struct tunnel *t, const char *reason)
 	for (uint32_t id = 1; id < 65536; id++) {
 		const struct tunnel *o = d->tunnel_by_id[id];
 
-		/* Another live tunnel from this address still needs the SA. */
-		if (o && o != t && !o->torn_down && same_addr(&o->peer, &t->peer))
+		/* Another live tunnel of this client (address and mark) still needs the SA. */
+		if (o && o != t && !o->torn_down && o->mark == t->mark &&
+		    same_addr(&o->peer, &t->peer))
 			return;
 	}
-	unsigned n = ike_sas_of(l, &t->peer, &p);
-	if (n != 1) {
-		if (n > 1)
-			log_notice("ikd_delete_skipped", "peer=%s ike_sas=%u reason=\"several "
-				   "clients behind this address; needs per-client marks\"",
-				   l2tpd_fmt_sa(&t->peer, ps, sizeof ps), n);
-		return;
+	if (t->mark) {
+		/* This client's SA among those of the NAT's address: its mark says which. */
+		p = lookup_exact(l, &t->peer, t->mark);
+		if (!p) {
+			log_notice("ikd_delete_skipped", "peer=%s mark=%#x reason=\"no IPsec SA "
+				   "with this mark\"", l2tpd_fmt_sa(&t->peer, ps, sizeof ps),
+				   t->mark);
+			return;
+		}
+	} else {
+		unsigned n = ike_sas_of(l, &t->peer, &p);
+
+		if (n != 1) {
+			if (n > 1)
+				log_notice("ikd_delete_skipped", "peer=%s ike_sas=%u reason=\"several "
+					   "clients behind this address and no XFRM marks to tell "
+					   "them apart (ikd nat_marks)\"",
+					   l2tpd_fmt_sa(&t->peer, ps, sizeof ps), n);
+			return;
+		}
 	}
 	r = calloc(1, sizeof *r);
 	if (!r)
@@ -543,8 +579,8 @@ void ikd_link_tunnel_ended(struct tunnel *t, const char *reason)
 	r->peer = p->peer;
 	r->ike_sa_id = p->stale ? 0 : p->ike_sa_id;
 	snprintf(r->reason, sizeof r->reason, "L2TP tunnel %u ended: %s", t->tid, reason);
-	log_info("ikd_delete_peer", "peer=%s ike_sa=%u tunnel=%u",
-		 l2tpd_fmt_sa(&r->peer, ps, sizeof ps), r->ike_sa_id, t->tid);
+	log_info("ikd_delete_peer", "peer=%s ike_sa=%u tunnel=%u mark=%#x",
+		 l2tpd_fmt_sa(&r->peer, ps, sizeof ps), r->ike_sa_id, t->tid, t->mark);
 	if (p->stale) {
 		/* ikd has forgotten this SA: only the table entry goes. */
 		struct sockaddr_storage a = p->peer;

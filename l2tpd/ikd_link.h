@@ -12,11 +12,15 @@
  *   - reconnects with a back-off when ikd is away and resynchronises from an
  *     ipsec-sa-list dump; l2tpd never blocks on ikd.
  *
- * Matching is by the peer's address only: in transport mode with NAT-T the decapsulated
- * L2TP datagram comes from the NAT's public address and the client's own port (1701),
- * while ikd knows the NAT-T port (4500 or a mapped one). Several clients behind one NAT
- * share that address; telling them apart needs per-client XFRM marks (a later issue):
- * until then a delete-peer is sent only when the address has exactly one IKE SA.
+ * Matching is by the peer's address: in transport mode with NAT-T the decapsulated L2TP
+ * datagram comes from the NAT's public address and the client's own port (1701), while
+ * ikd knows the NAT-T port (4500 or a mapped one). Several clients behind one NAT share
+ * that address; with ikd's nat_marks each client's SAs carry their own XFRM mark, which
+ * the inbound SA puts on the client's decrypted datagrams and l2tpd keeps on the tunnel
+ * (tunnel.mark, its socket's SO_MARK). The mark picks the client's SA, so a delete-peer
+ * names that client's address and NAT-T port and its IKE SA, and the other clients behind
+ * the NAT keep theirs. Without marks a delete-peer is sent only when the address has
+ * exactly one IKE SA.
  *
  * SAs that a resync no longer finds (ikd restarted without its state) are kept as
  * "stale": their tunnels live on while the kernel carries them (HELLO and PPP echo end
@@ -42,6 +46,7 @@ struct ikd_protection {
 	struct sockaddr_storage peer;   /* ikd's view: address and NAT-T / IKE port */
 	char peer_id[IKD_LINK_ID_MAX];  /* IKE identity, printable ("" if unknown) */
 	uint32_t ike_sa_id, child_sa_id;
+	uint32_t mark;                  /* XFRM mark of this client's SAs, 0 = none */
 	uint64_t resync_gen;            /* generation of the dump or event that confirmed it */
 	bool stale;                     /* not in ikd's last dump */
 };
@@ -60,13 +65,21 @@ bool ikd_link_is_protected(const struct ikd_link *l, const struct sockaddr_stora
 /* The SA protecting peer's address (the most recent one), or NULL. */
 const struct ikd_protection *ikd_link_lookup(const struct ikd_link *l,
 					     const struct sockaddr_storage *peer);
-/* Put CTL_A_PEER_ID and CTL_A_IKE_SA_ID of peer's SA into m (nothing when unknown). */
+/* The SA of the client at peer's address whose XFRM mark is mark (the most recent one);
+ * with mark 0, or when no SA of the address has that mark, ikd_link_lookup's answer. */
+const struct ikd_protection *ikd_link_lookup_mark(const struct ikd_link *l,
+						  const struct sockaddr_storage *peer,
+						  uint32_t mark);
+/* Put CTL_A_PEER_ID and CTL_A_IKE_SA_ID of the SA of (peer, mark) into m (nothing when
+ * unknown). */
 void ikd_link_put_identity(const struct ikd_link *l, struct ctl_msg *m,
-			   const struct sockaddr_storage *peer);
+			   const struct sockaddr_storage *peer, uint32_t mark);
 
 /*
  * Tunnel t ended (tunnel.c, once per tunnel): unless the link itself is tearing the
- * peer down or l2tpd is shutting down, ask ikd to delete the peer's SAs.
+ * peer down or l2tpd is shutting down, or another live tunnel of the same client (address
+ * and mark) remains, ask ikd to delete that client's SAs (see above for several clients
+ * behind one NAT).
  */
 void ikd_link_tunnel_ended(struct tunnel *t, const char *reason);
 

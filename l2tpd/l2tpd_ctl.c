@@ -126,7 +126,7 @@ static void put_session(struct ctl_msg *m, struct session *s)
 		ctl_msg_put_sockaddr(m, CTL_A_CLIENT_IP, (struct sockaddr *)&a);
 	}
 	ctl_msg_put_sockaddr(m, CTL_A_PEER_ADDR, (const struct sockaddr *)&s->t->peer);
-	ikd_link_put_identity(s->t->d->ikd, m, &s->t->peer);
+	ikd_link_put_identity(s->t->d->ikd, m, &s->t->peer, s->t->mark);
 	session_counters(s, &c);
 	/* in = from the client = what the interface received */
 	ctl_msg_put_u64(m, CTL_A_BYTES_IN, c.rx_bytes);

@@ -176,7 +176,7 @@ static void event_session(struct session *s, uint16_t type, const char *reason)
 static void integrations_session(struct session *s, bool up, const char *reason)
 {
 	struct l2tpd *d = s->t->d;
-	const struct ikd_protection *p = d->ikd ? ikd_link_lookup(d->ikd, &s->t->peer) : NULL;
+	const struct ikd_protection *p = d->ikd ? ikd_link_lookup_mark(d->ikd, &s->t->peer, s->t->mark) : NULL;
 	char err[256], ip[INET_ADDRSTRLEN], q[LOG_QUOTE_MAX];
 
 	if (s->have_addr && l2tpd_fwset_ensure(d) == 0 &&

@@ -204,6 +204,22 @@ static void peer_unlink(struct tunnel *t)
 
 static void tunnel_readable(void *arg, int fd, int events);
 
+/* The mark of the datagram being handled (udp_sock_recv): a new tunnel takes it. */
+static uint32_t rx_mark;
+
+/* Send through the client's own SA: the mark must be on the socket before its route (and
+ * xfrm bundle) is looked up, so connect again after setting it. */
+static int tunnel_set_mark(struct tunnel *t, uint32_t mark)
+{
+	int r = udp_sock_set_mark(t->fd, mark);
+
+	if (r == 0 && connect(t->fd, (const struct sockaddr *)&t->peer, t->peer_len) < 0)
+		r = -errno;
+	if (r == 0)
+		t->mark = mark;
+	return r;
+}
+
 struct tunnel *tunnel_create(struct l2tpd *d, const struct sockaddr_storage *peer,
 			     socklen_t peer_len, bool lac)
 {
@@ -661,12 +677,12 @@ static void tunnel_input(struct tunnel *t, const uint8_t *pkt, size_t len)
 }
 
 static struct tunnel *find_by_peer(struct l2tpd *d, const struct sockaddr_storage *peer,
-				   uint16_t peer_tid)
+				   uint16_t peer_tid, uint32_t mark)
 {
 	struct tunnel *t = d->peer_hash[l2tpd_sa_hash(peer) % L2TPD_PEER_BUCKETS];
 
 	for (; t; t = t->peer_next)
-		if (t->peer_tid == peer_tid && l2tpd_sa_equal(&t->peer, peer))
+		if (t->peer_tid == peer_tid && t->mark == mark && l2tpd_sa_equal(&t->peer, peer))
 			return t;
 	return NULL;
 }
@@ -689,7 +705,7 @@ static void new_peer_input(struct l2tpd *d, const struct sockaddr_storage *peer,
 		return;
 	}
 	l2tp_msg_u16(m, L2TP_AVP_RECEIVE_WINDOW_SIZE, &rws);
-	t = find_by_peer(d, peer, peer_tid);
+	t = find_by_peer(d, peer, peer_tid, rx_mark);
 	if (t) {
 		tunnel_input(t, pkt, len);
 		return;
@@ -711,10 +727,13 @@ static void new_peer_input(struct l2tpd *d, const struct sockaddr_storage *peer,
 			l2tpd_fmt_sa(peer, ps, sizeof ps), errno);
 		return;
 	}
+	if (rx_mark && tunnel_set_mark(t, rx_mark) < 0)
+		log_warn("tunnel_mark_failed", "tunnel=%u mark=%#x errno=%d", t->tid, rx_mark,
+			 errno);
 	t->peer_tid = peer_tid;
 	l2tp_rel_set_peer(t->rel, peer_tid, rws);
-	log_info("tunnel_request", "tunnel=%u peer_tunnel=%u peer=%s", t->tid, peer_tid,
-		 l2tpd_fmt_sa(peer, ps, sizeof ps));
+	log_info("tunnel_request", "tunnel=%u peer_tunnel=%u peer=%s mark=%#x", t->tid, peer_tid,
+		 l2tpd_fmt_sa(peer, ps, sizeof ps), t->mark);
 	tunnel_input(t, pkt, len);
 }
 
@@ -752,7 +771,7 @@ static void tunnel_readable(void *arg, int fd, int events)
 
 	(void)events;
 	for (int i = 0; i < 64 && !t->reaping; i++) {
-		ssize_t n = recv(fd, rxbuf, sizeof rxbuf, MSG_DONTWAIT);
+		ssize_t n = udp_sock_recv(fd, rxbuf, sizeof rxbuf, NULL, NULL, &rx_mark);
 
 		if (n < 0)
 			break;
@@ -766,8 +785,7 @@ void tunnel_listener_readable(struct l2tpd *d, int fd)
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof peer;
-		ssize_t n = recvfrom(fd, rxbuf, sizeof rxbuf, MSG_DONTWAIT,
-				     (struct sockaddr *)&peer, &plen);
+		ssize_t n = udp_sock_recv(fd, rxbuf, sizeof rxbuf, &peer, &plen, &rx_mark);
 
 		if (n < 0)
 			break;

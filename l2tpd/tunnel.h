@@ -45,6 +45,9 @@ struct tunnel {
 	bool stop_sent;                 /* our StopCCN is queued: freed once acked */
 	bool challenged;                /* we sent a Challenge: SCCCN/SCCRP must answer it */
 	bool lost;                      /* the peer stopped acknowledging (HELLO timeout) */
+	uint32_t mark;                  /* XFRM mark of the client's SA (ikd nat_marks): our
+					 * socket's SO_MARK, and what tells apart clients behind
+					 * one NAT; 0 = none */
 	struct sockaddr_storage peer;   /* address and port */
 	socklen_t peer_len;
 	int fd;

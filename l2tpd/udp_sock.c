@@ -32,7 +32,36 @@ static int udp_sock_options(int fd, const struct udp_sock_cfg *cfg, int family)
 					 : setopt_int(fd, IPPROTO_IP, IP_PKTINFO, 1);
 	if (!err && cfg->mark)
 		err = udp_sock_set_mark(fd, cfg->mark);
+	/* Best effort: kernels before 6.0 lack it, and then every datagram reads as mark 0. */
+	if (!err)
+		setopt_int(fd, SOL_SOCKET, SO_RCVMARK, 1);
 	return err;
+}
+
+ssize_t udp_sock_recv(int fd, void *buf, size_t len, struct sockaddr_storage *from,
+		      socklen_t *fromlen, uint32_t *mark)
+{
+	/* room for IP(V6)_PKTINFO of a wildcard listener and the mark */
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} c;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr mh = { .msg_name = from, .msg_namelen = fromlen ? *fromlen : 0,
+			     .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = c.buf, .msg_controllen = sizeof c.buf };
+	ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
+
+	*mark = 0;
+	if (n < 0)
+		return -errno;
+	if (fromlen)
+		*fromlen = mh.msg_namelen;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_MARK &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t)))
+			memcpy(mark, CMSG_DATA(cm), sizeof(uint32_t));
+	return n;
 }
 
 int udp_sock_open(const struct udp_sock_cfg *cfg)

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #define L2TP_UDP_PORT 1701
 
@@ -52,6 +53,15 @@ int udp_sock_open(const struct udp_sock_cfg *cfg);
 
 /* Set (or change: an SA was rekeyed with a new mark) the socket mark. 0 or -errno. */
 int udp_sock_set_mark(int fd, uint32_t mark);
+
+/*
+ * Receive one datagram (MSG_DONTWAIT). from/fromlen may be NULL. *mark gets the packet's
+ * mark (SO_RCVMARK, set on every socket udp_sock_open makes): for L2TP inside ESP, the
+ * XFRM mark of the client's inbound SA, which tells apart clients behind one NAT; 0 when
+ * unmarked or the kernel cannot say. Returns the length or -errno.
+ */
+ssize_t udp_sock_recv(int fd, void *buf, size_t len, struct sockaddr_storage *from,
+		      socklen_t *fromlen, uint32_t *mark);
 
 /* Fill a sockaddr_storage from "192.0.2.1" / "2001:db8::1" and a port. Returns the length
  * to pass with it, or -EINVAL. */

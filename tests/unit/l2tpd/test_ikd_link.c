@@ -124,6 +124,8 @@ static void put_prot(struct ctl_msg *m, const struct ikd_protection *p, bool tun
 	ctl_msg_put_sockaddr(m, CTL_A_PEER_ADDR, (const struct sockaddr *)&p->peer);
 	ctl_msg_put_str(m, CTL_A_PEER_ID, p->peer_id);
 	ctl_msg_put_u8(m, CTL_A_IPSEC_MODE, tunnel ? CTL_IPSEC_TUNNEL : CTL_IPSEC_TRANSPORT);
+	if (p->mark)
+		ctl_msg_put_u32(m, CTL_A_XFRM_MARK, p->mark);
 }
 
 static int h_sa_list(struct ctl_request *req, void *arg)
@@ -210,6 +212,8 @@ static bool count_is_2(void) { return ikd_link_count(d.ikd) == 2; }
 static bool count_is_1(void) { return ikd_link_count(d.ikd) == 1; }
 static bool one_delete(void) { return fake.deletes == 1; }
 static bool two_deletes(void) { return fake.deletes == 2; }
+static bool three_deletes(void) { return fake.deletes == 3; }
+static bool count_is_3(void) { return ikd_link_count(d.ikd) == 3; }
 
 static void test_link(void **state)
 {
@@ -285,12 +289,41 @@ static void test_link(void **state)
 	run_until(not_synced, 1500);   /* longer than the delete delay */
 	assert_int_equal(fake.deletes, 1);
 
+	/* Two clients behind one NAT (192.0.2.252), told apart by their SAs' XFRM marks (ikd
+	 * nat_marks): client A at NAT-T port 4500 with mark 0x100, client B at 31000 with 0x101.
+	 * B's tunnel ends: the delete-peer names B's port and IKE SA only, even while A still
+	 * has a tunnel from the same address. */
+	struct ikd_protection pa = prot("192.0.2.252", 4500, 5, 50, "client-a");
+	struct ikd_protection pb = prot("192.0.2.252", 31000, 6, 60, "client-b");
+	struct sockaddr_storage nat = sa4("192.0.2.252", 1701);
+	pa.mark = 0x100;
+	pb.mark = 0x101;
+	fake_event(CTL_EVT_PEER_PROTECTED_UP, &pa, NULL);
+	fake_event(CTL_EVT_PEER_PROTECTED_UP, &pb, NULL);
+	assert_true(run_until(count_is_3, 2000));
+	assert_string_equal(ikd_link_lookup_mark(d.ikd, &nat, 0x100)->peer_id, "client-a");
+	assert_string_equal(ikd_link_lookup_mark(d.ikd, &nat, 0x101)->peer_id, "client-b");
+	struct tunnel ta = { .d = &d, .tid = 20, .peer = nat, .mark = 0x100 };
+	struct tunnel tb = { .d = &d, .tid = 21, .peer = nat, .mark = 0x101, .torn_down = true };
+	d.tunnel_by_id[20] = &ta;
+	d.tunnel_by_id[21] = &tb;
+	ikd_link_tunnel_ended(&tb, "client B hung up");
+	assert_true(run_until(two_deletes, 2000));
+	assert_int_equal(fake.del_ike, 6);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&fake.del_peer)->sin_port), 31000);
+	/* A tunnel with a mark no SA has: nothing is deleted. */
+	struct tunnel tc = { .d = &d, .tid = 22, .peer = nat, .mark = 0x1ff, .torn_down = true };
+	ikd_link_tunnel_ended(&tc, "unknown mark");
+	run_until(not_synced, 1500);
+	assert_int_equal(fake.deletes, 2);
+	d.tunnel_by_id[20] = d.tunnel_by_id[21] = NULL;
+
 	/* l2tpd exits while a delete-peer is in flight: the request is freed with the link
 	 * (closing the client drops it without its callback; LSan catches a leak here). */
 	d.tunnel_by_id[8] = NULL;
 	fake.defer_delete = true;
 	ikd_link_tunnel_ended(&t, "exit race");
-	assert_true(run_until(two_deletes, 3000));
+	assert_true(run_until(three_deletes, 3000));
 	ikd_link_stop(&d);
 	ctl_deferred_finish(fake.deferred, 0, NULL);   /* the client is gone: nothing sent */
 	free(d.tunnel_by_id);

@@ -103,6 +103,54 @@ static void test_mark(void **state)
 	close(fd);
 }
 
+/* udp_sock_recv reports each datagram's mark (SO_RCVMARK): what tells clients behind one
+ * NAT apart (their inbound SAs mark what they decrypt; here the sender's SO_MARK, which
+ * loopback keeps), with the sender's address; an unmarked datagram reads as 0. */
+static void test_recv_mark(void **state)
+{
+	struct sockaddr_storage local, from;
+	int llen = udp_sock_addr(&local, "127.0.0.1", free_port());
+	struct udp_sock_cfg lcfg = { .local = (struct sockaddr *)&local, .local_len = (socklen_t)llen,
+				     .pktinfo = true };
+	struct udp_sock_cfg scfg = { .local = (struct sockaddr *)&local, .local_len = (socklen_t)llen,
+				     .mark = 0x101 };
+	struct pollfd p = { .events = POLLIN };
+	socklen_t flen = sizeof from;
+	uint32_t mark = 7;
+	uint8_t b = 0;
+	int listener, marked, plain;
+
+	(void)state;
+	udp_sock_addr(&from, "127.0.0.1", 0);     /* the sender: any port */
+	scfg.local = (struct sockaddr *)&from;
+	marked = udp_sock_open(&scfg);
+	if (marked == -EPERM) {
+		skip();
+		return;
+	}
+	assert_true(marked >= 0);
+	listener = udp_sock_open(&lcfg);
+	assert_true(listener >= 0);
+	plain = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(sendto(marked, "\x11", 1, 0, (struct sockaddr *)&local, (socklen_t)llen), 1);
+	p.fd = listener;
+	assert_int_equal(poll(&p, 1, 1000), 1);
+	assert_int_equal(udp_sock_recv(listener, &b, 1, &from, &flen, &mark), 1);
+	assert_int_equal(b, 0x11);
+	assert_int_equal(mark, 0x101);
+	assert_int_equal(flen, sizeof(struct sockaddr_in));
+	assert_int_equal(((struct sockaddr_in *)&from)->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+	assert_int_equal(sendto(plain, "\x22", 1, 0, (struct sockaddr *)&local, (socklen_t)llen), 1);
+	assert_int_equal(poll(&p, 1, 1000), 1);
+	assert_int_equal(udp_sock_recv(listener, &b, 1, NULL, NULL, &mark), 1);
+	assert_int_equal(b, 0x22);
+	assert_int_equal(mark, 0);
+	assert_int_equal(udp_sock_recv(listener, &b, 1, NULL, NULL, &mark), -EAGAIN);
+	close(listener);
+	close(marked);
+	close(plain);
+}
+
 static void test_args(void **state)
 {
 	struct sockaddr_storage l4, p6;
@@ -126,6 +174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_demux),
 		cmocka_unit_test(test_mark),
+		cmocka_unit_test(test_recv_mark),
 		cmocka_unit_test(test_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -157,3 +157,101 @@ udp_stream_start() {
 		echo \$n > $VM_STATE/stream-sent"
 	STREAM_PID=$BG_PID
 }
+
+# ---- certificates (ikev1-cert, e2e-certs) ----
+
+# cert_pki DIR NAME...: a test CA (DIR/ca.pem, ca.key) and, for each NAME, a key and a
+# certificate for NAME.example.org (also its DNS subjectAltName) issued by it (DIR/NAME.key,
+# DIR/NAME.pem). CERT_PKI_OTHER_CA=1 also makes an unrelated CA, DIR/other.pem.
+cert_pki() {
+	local pki=$1 n
+	shift
+	mkdir -p "$pki"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/ca.key" -out "$pki/ca.pem" -days 30 \
+		-subj "/O=l2sec vm/CN=l2sec vm CA" 2> /dev/null
+	[ -z "${CERT_PKI_OTHER_CA:-}" ] ||
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/other.key" -out "$pki/other.pem" \
+			-days 30 -subj "/O=other/CN=other CA" 2> /dev/null
+	for n in "$@"; do
+		openssl req -newkey rsa:2048 -nodes -keyout "$pki/$n.key" -out "$pki/$n.csr" \
+			-subj "/O=l2sec vm/CN=$n.example.org" 2> /dev/null
+		echo "subjectAltName=DNS:$n.example.org" > "$pki/$n.ext"
+		openssl x509 -req -in "$pki/$n.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
+			-out "$pki/$n.pem" -days 30 -extfile "$pki/$n.ext" 2> /dev/null
+	done
+}
+
+# charon_cert_conf NS LOCAL REMOTE NAME PEER IKE ESP PKI: charon in NS (start_charon NS
+# $VM_STATE/NS) authenticates with PKI/NAME.pem as NAME.example.org and wants PEER.example.org
+# signed by PKI/ca.pem; IKEv1 transport mode for UDP/1701, DPD every 5 s (dpd_action clear).
+charon_cert_conf() {
+	local ns=$1 local=$2 remote=$3 name=$4 peer=$5 ike=$6 esp=$7 pki=$8 c=$VM_STATE/$1
+	mkdir -p "$c/x509" "$c/x509ca" "$c/private" "$VM_STATE/charon-$ns"
+	cp "$pki/$name.pem" "$c/x509/"
+	cp "$pki/ca.pem" "$c/x509ca/"
+	cp "$pki/$name.key" "$c/private/"
+	cat > "$c/strongswan.conf" <<SS
+charon {
+	load = random nonce aes sha1 sha2 hmac gmp kdf pem pkcs1 pkcs8 x509 pubkey constraints kernel-netlink socket-default vici
+	install_routes = no
+	filelog {
+		main {
+			path = $VM_STATE/charon-$ns/charon.log
+			time_format = %T
+			default = 1
+			ike = 2
+			cfg = 2
+		}
+	}
+}
+SS
+	cat > "$c/swanctl.conf" <<SWAN
+connections {
+	l2tp {
+		version = 1
+		local_addrs = $local
+		remote_addrs = $remote
+		proposals = $ike
+		dpd_delay = 5s
+		local {
+			auth = pubkey
+			certs = $name.pem
+			id = $name.example.org
+		}
+		remote {
+			auth = pubkey
+			id = $peer.example.org
+		}
+		children {
+			l2tp {
+				mode = transport
+				local_ts = dynamic[udp/1701]
+				remote_ts = dynamic[udp/1701]
+				esp_proposals = $esp
+				dpd_action = clear
+			}
+		}
+	}
+}
+SWAN
+}
+
+# ikd_cert_conf NS PKI CA IKE_ESP: $VM_STATE/ikd-NS/ikd.conf (and an empty secrets.conf) for
+# ikd in NS as ikd.example.org with PKI/ikd.pem, trusting PKI/CA; IKE_ESP is both proposal
+# lists ("modern", "modern, legacy-clients").
+ikd_cert_conf() {
+	local dir=$VM_STATE/ikd-$1 pki=$2
+	mkdir -p "$dir"
+	cat > "$dir/ikd.conf" <<CONF
+ikd: { log_level = "debug"; socket = "$dir/ikd.sock"; retransmit_ms = 500; retransmit_tries = 4; };
+connections = ( {
+	name = "l2tp"; remote = "%any"; auth = "rsa"; mode = "transport";
+	cert = "$pki/ikd.pem"; key = "$pki/ikd.key"; ca = "$pki/$3";
+	local_id = "@ikd.example.org";
+	local_protoport = "udp/1701"; remote_protoport = "udp/%any";
+	ike = "$4"; esp = "$4";
+} );
+CONF
+	: > "$dir/secrets.conf"
+	chmod 600 "$dir/secrets.conf"
+}

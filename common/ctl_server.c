@@ -1,7 +1,8 @@
 /*
- * Control-socket transport, server side: the libev server (socket set-up, accept,
- * credentials, dispatch, per-client output queues, replies, dumps, deferred replies,
- * events). The client is in ctl_client.c; the protocol is described in ctl.h and
+ * Control-socket transport, server side: the libev server's socket set-up, accepting
+ * clients and reading their credentials, reading requests, per-client output queues and
+ * events. Requests are parsed, dispatched and answered (replies, dumps, deferred replies) in
+ * ctl_request.c; the client is in ctl_client.c; the protocol is described in ctl.h and
  * docs/control-protocol.md.
  */
 #include "common/ctl.h"
@@ -20,91 +21,16 @@
 #include <libmnl/libmnl.h>
 
 #include "common/ctl_internal.h"
+#include "common/ctl_server_priv.h"
 #include "common/log.h"
-
-#ifndef L2SEC_VERSION
-#define L2SEC_VERSION "unknown"
-#endif
 
 #define DEFAULT_MAX_QUEUE (1u << 20)
 #define DEFAULT_MAX_EVENT_BACKLOG (1u << 20)
 #define DEFAULT_MAX_CLIENTS 128u
 #define LISTEN_BACKLOG 64
-#define ERRMSG_MAX 256
-
-/* One datagram waiting to be sent to a client. */
-struct ctl_chunk {
-	struct ctl_chunk *next;
-	size_t len;
-	bool event;
-	uint8_t data[];
-};
-
-struct ctl_conn {
-	struct ctl_conn *next;
-	struct ctl_server *srv;
-	int fd;
-	ev_io rio, wio;
-	struct ctl_peer peer;
-	bool dead;          /* closed; freed by reap_conns() once nothing uses it */
-	unsigned deferred;  /* deferred requests still pointing at this connection */
-	bool paused;        /* reading stopped: too much output queued */
-	bool subscribed;
-	uint64_t event_mask;
-	struct ctl_chunk *head, *tail;
-	size_t queued, event_queued;
-};
-
-struct ctl_request_priv {
-	struct ctl_conn *conn;
-	struct ctl_msg msg;
-	bool reply_open, replied, entry_open, dumped;
-	struct ctl_deferred *deferred;  /* set by ctl_request_defer */
-	struct ctl_chunk *dump_chunk;   /* datagram being filled with dump entries */
-	char errmsg[ERRMSG_MAX];
-};
-
-struct ctl_server {
-	struct ev_loop *loop;
-	int fd;
-	ev_io lio;
-	ev_timer accept_retry;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	ino_t ino;
-	char daemon[32];
-	gid_t gid;
-	uid_t admin_uid;
-	ctl_authorize_fn authorize;
-	size_t max_queue, max_event_backlog;
-	unsigned max_clients;
-	const struct ctl_command *cmds;
-	size_t n_cmds;
-	void *arg;
-	struct ctl_conn *conns;
-	unsigned n_conns, next_id;
-	unsigned busy;      /* > 0 while conns may be referenced up the stack */
-	struct ctl_msg event;
-	struct ctl_deferred *deferreds;     /* answers promised, not yet given */
-	struct ctl_msg dmsg;
-	/* 4-byte aligned buffers: netlink headers and attributes are read in place */
-	uint32_t rbuf[CTL_DGRAM_MAX / 4];
-	uint32_t scratch[CTL_MSG_MAX / 4];
-	uint32_t evbuf[CTL_MSG_MAX / 4];
-	uint32_t dbuf[CTL_MSG_MAX / 4];     /* deferred replies */
-};
-
-/* A request answered later (ctl_request_defer). conn is NULL once the server is gone. */
-struct ctl_deferred {
-	struct ctl_deferred *next, **pprev;
-	struct ctl_conn *conn;
-	struct nlmsghdr hdr;    /* the request's header, echoed in errors */
-	bool reply_open;
-	bool answered;          /* the handler failed after deferring: already answered */
-};
 
 /* --- output queue ------------------------------------------------------------------- */
 
-static void conn_kill(struct ctl_conn *conn, const char *reason);
 static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents);
 
@@ -135,7 +61,7 @@ static void conn_flush(struct ctl_conn *conn)
 			return;
 		}
 		if (n < 0) {
-			conn_kill(conn, errno == EPIPE ? "peer_closed" : "send_failed");
+			ctl_conn_kill(conn, errno == EPIPE ? "peer_closed" : "send_failed");
 			return;
 		}
 		conn->head = ch->next;
@@ -153,7 +79,7 @@ static void conn_flush(struct ctl_conn *conn)
 		conn_set_reading(conn, true);
 }
 
-static void conn_queue_chunk(struct ctl_conn *conn, struct ctl_chunk *ch)
+void ctl_conn_queue_chunk(struct ctl_conn *conn, struct ctl_chunk *ch)
 {
 	ch->next = NULL;
 	if (conn->tail)
@@ -168,7 +94,7 @@ static void conn_queue_chunk(struct ctl_conn *conn, struct ctl_chunk *ch)
 		conn_flush(conn);   /* queue was empty: try to send right away */
 }
 
-static struct ctl_chunk *chunk_new(size_t cap)
+struct ctl_chunk *ctl_chunk_new(size_t cap)
 {
 	struct ctl_chunk *ch = malloc(sizeof(*ch) + cap);
 
@@ -180,28 +106,28 @@ static struct ctl_chunk *chunk_new(size_t cap)
 	return ch;
 }
 
-static int conn_queue(struct ctl_conn *conn, const void *data, size_t len, bool event)
+int ctl_conn_queue(struct ctl_conn *conn, const void *data, size_t len, bool event)
 {
 	struct ctl_chunk *ch;
 
 	if (conn->dead)
 		return -EPIPE;
-	ch = chunk_new(len);
+	ch = ctl_chunk_new(len);
 	if (!ch) {
-		conn_kill(conn, "out_of_memory");
+		ctl_conn_kill(conn, "out_of_memory");
 		return -ENOMEM;
 	}
 	memcpy(ch->data, data, len);
 	ch->len = len;
 	ch->event = event;
-	conn_queue_chunk(conn, ch);
+	ctl_conn_queue_chunk(conn, ch);
 	return 0;
 }
 
 /* NLMSG_ERROR in the kernel's extended-ack layout: capped echo of the request header,
  * then NLMSGERR_ATTR_MSG (and NLMSGERR_ATTR_OFFS when known). err 0 = ack. */
-static void conn_send_error(struct ctl_conn *conn, const struct nlmsghdr *req, int err,
-			    const char *msg, uint32_t bad_off)
+void ctl_conn_send_error(struct ctl_conn *conn, const struct nlmsghdr *req, int err,
+			 const char *msg, uint32_t bad_off)
 {
 	uint32_t buf[(MNL_NLMSG_HDRLEN + sizeof(struct nlmsgerr) + 2 * MNL_ATTR_HDRLEN +
 		      ERRMSG_MAX + 8) / 4];
@@ -225,12 +151,12 @@ static void conn_send_error(struct ctl_conn *conn, const struct nlmsghdr *req, i
 		mnl_attr_put_u32_check(nlh, sizeof(buf), NLMSGERR_ATTR_OFFS, bad_off);
 		nlh->nlmsg_flags |= NLM_F_ACK_TLVS;
 	}
-	conn_queue(conn, nlh, nlh->nlmsg_len, false);
+	ctl_conn_queue(conn, nlh, nlh->nlmsg_len, false);
 }
 
 /* --- connections -------------------------------------------------------------------- */
 
-static void conn_kill(struct ctl_conn *conn, const char *reason)
+void ctl_conn_kill(struct ctl_conn *conn, const char *reason)
 {
 	struct ctl_server *srv = conn->srv;
 
@@ -258,7 +184,7 @@ static void conn_kill(struct ctl_conn *conn, const char *reason)
 }
 
 /* Free dead connections, unless a caller up the stack may still hold one. */
-static void reap_conns(struct ctl_server *srv)
+void ctl_server_reap(struct ctl_server *srv)
 {
 	struct ctl_conn **pp = &srv->conns;
 
@@ -383,347 +309,6 @@ static void server_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		 conn->peer.may_read, conn->peer.may_admin);
 }
 
-/* --- replies ------------------------------------------------------------------------ */
-
-static struct ctl_msg *begin_msg(struct ctl_request *req, uint16_t flags)
-{
-	struct ctl_server *srv = req->priv->conn->srv;
-
-	ctl_msg_init(&req->priv->msg, srv->scratch, sizeof(srv->scratch), req->cmd, flags,
-		     req->seq);
-	return &req->priv->msg;
-}
-
-struct ctl_msg *ctl_reply_begin(struct ctl_request *req)
-{
-	req->priv->reply_open = true;
-	return begin_msg(req, 0);
-}
-
-int ctl_reply_end(struct ctl_request *req)
-{
-	struct ctl_request_priv *p = req->priv;
-
-	if (!p->reply_open)
-		return -EINVAL;
-	p->reply_open = false;
-	if (!ctl_msg_ok(&p->msg)) {
-		snprintf(p->errmsg, sizeof(p->errmsg), "reply larger than %u bytes", CTL_MSG_MAX);
-		return -EMSGSIZE;
-	}
-	p->replied = true;
-	return conn_queue(p->conn, p->msg.nlh, p->msg.nlh->nlmsg_len, false);
-}
-
-struct ctl_msg *ctl_dump_entry_begin(struct ctl_request *req)
-{
-	req->priv->entry_open = true;
-	req->priv->dumped = true;
-	return begin_msg(req, NLM_F_MULTI);
-}
-
-/* Queue the datagram of packed dump entries, if any. */
-static void dump_flush(struct ctl_request_priv *p)
-{
-	if (p->dump_chunk && p->dump_chunk->len && !p->conn->dead)
-		conn_queue_chunk(p->conn, p->dump_chunk);
-	else
-		free(p->dump_chunk);
-	p->dump_chunk = NULL;
-}
-
-/* Append a whole message to the dump's current datagram, starting a new one when full. */
-static int dump_append(struct ctl_request_priv *p, const struct nlmsghdr *nlh)
-{
-	if (p->conn->dead)
-		return -EPIPE;
-	if (p->dump_chunk && p->dump_chunk->len + nlh->nlmsg_len > CTL_DGRAM_MAX)
-		dump_flush(p);
-	if (!p->dump_chunk && !(p->dump_chunk = chunk_new(CTL_DGRAM_MAX))) {
-		conn_kill(p->conn, "out_of_memory");
-		return -ENOMEM;
-	}
-	memcpy(p->dump_chunk->data + p->dump_chunk->len, nlh, nlh->nlmsg_len);
-	p->dump_chunk->len += nlh->nlmsg_len;
-	return 0;
-}
-
-int ctl_dump_entry_end(struct ctl_request *req)
-{
-	struct ctl_request_priv *p = req->priv;
-
-	if (!p->entry_open)
-		return -EINVAL;
-	p->entry_open = false;
-	if (!ctl_msg_ok(&p->msg)) {
-		log_warn("ctl_dump_entry_dropped", "socket=%s cmd=%s reason=larger_than_%u_bytes",
-			 p->conn->srv->path, ctl_cmd_name(req->cmd), CTL_MSG_MAX);
-		return -EMSGSIZE;
-	}
-	return dump_append(p, p->msg.nlh);
-}
-
-void ctl_request_set_error_msg(struct ctl_request *req, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(req->priv->errmsg, sizeof(req->priv->errmsg), fmt, ap);
-	va_end(ap);
-}
-
-struct ctl_deferred *ctl_request_defer(struct ctl_request *req)
-{
-	struct ctl_server *srv = req->server;
-	struct ctl_deferred *d = calloc(1, sizeof(*d));
-
-	if (!d)
-		return NULL;
-	d->conn = req->priv->conn;
-	d->conn->deferred++;
-	d->hdr = *req->nlh;
-	d->next = srv->deferreds;
-	if (d->next)
-		d->next->pprev = &d->next;
-	d->pprev = &srv->deferreds;
-	srv->deferreds = d;
-	req->priv->deferred = d;
-	return d;
-}
-
-struct ctl_msg *ctl_deferred_reply_begin(struct ctl_deferred *d)
-{
-	struct ctl_server *srv = d->conn ? d->conn->srv : NULL;
-	static struct ctl_msg orphan;   /* server gone: a builder that takes nothing */
-
-	if (!srv) {
-		ctl_msg_init(&orphan, NULL, 0, 0, 0, 0);
-		return &orphan;
-	}
-	d->reply_open = true;
-	ctl_msg_init(&srv->dmsg, srv->dbuf, sizeof(srv->dbuf), d->hdr.nlmsg_type, 0,
-		     d->hdr.nlmsg_seq);
-	return &srv->dmsg;
-}
-
-int ctl_deferred_finish(struct ctl_deferred *d, int ret, const char *errmsg)
-{
-	struct ctl_conn *conn = d->conn;
-	struct ctl_server *srv = conn ? conn->srv : NULL;
-	bool alive = conn && !conn->dead;
-
-	if (d->pprev) {
-		*d->pprev = d->next;
-		if (d->next)
-			d->next->pprev = d->pprev;
-	}
-	if (srv && d->answered) {
-		conn->deferred--;
-		reap_conns(srv);
-	} else if (srv) {
-		srv->busy++;
-		if (ret == 0 && d->reply_open && !ctl_msg_ok(&srv->dmsg)) {
-			ret = -EMSGSIZE;
-			errmsg = "reply too large";
-		}
-		if (ret < 0 || !d->reply_open)
-			conn_send_error(conn, &d->hdr, ret, ret < 0 && !errmsg ? strerror(-ret)
-									     : errmsg, 0);
-		else
-			conn_queue(conn, srv->dmsg.nlh, srv->dmsg.nlh->nlmsg_len, false);
-		conn->deferred--;
-		srv->busy--;
-		reap_conns(srv);
-	}
-	free(d);
-	return alive ? 0 : -ENOTCONN;
-}
-
-/* --- dispatch ----------------------------------------------------------------------- */
-
-static int builtin_subscribe(struct ctl_request *req, void *arg)
-{
-	struct ctl_conn *conn = req->priv->conn;
-
-	conn->subscribed = req->cmd == CTL_CMD_SUBSCRIBE;
-	conn->event_mask = CTL_EVENT_MASK_ALL;
-	if (req->tb[CTL_A_EVENT_MASK])
-		conn->event_mask = mnl_attr_get_u64(req->tb[CTL_A_EVENT_MASK]);
-	log_info("ctl_client_subscribed", "socket=%s client=%u subscribed=%d mask=0x%llx",
-		 conn->srv->path, conn->peer.id, conn->subscribed,
-		 (unsigned long long)conn->event_mask);
-	return 0;
-}
-
-static int builtin_version(struct ctl_request *req, void *arg)
-{
-	struct ctl_msg *m = ctl_reply_begin(req);
-
-	ctl_msg_put_str(m, CTL_A_DAEMON, req->priv->conn->srv->daemon);
-	ctl_msg_put_str(m, CTL_A_VERSION, L2SEC_VERSION);
-	ctl_msg_put_u32(m, CTL_A_PROTO_VERSION, CTL_PROTO_VERSION);
-	return ctl_reply_end(req);
-}
-
-static const struct ctl_command builtin_cmds[] = {
-	{ CTL_CMD_VERSION, false, builtin_version },
-	{ CTL_CMD_SUBSCRIBE, false, builtin_subscribe },
-	{ CTL_CMD_UNSUBSCRIBE, false, builtin_subscribe },
-};
-
-static const struct ctl_command *find_command(const struct ctl_server *srv, uint16_t cmd)
-{
-	for (size_t i = 0; i < srv->n_cmds; i++)
-		if (srv->cmds[i].cmd == cmd)
-			return &srv->cmds[i];
-	for (size_t i = 0; i < sizeof(builtin_cmds) / sizeof(builtin_cmds[0]); i++)
-		if (builtin_cmds[i].cmd == cmd)
-			return &builtin_cmds[i];
-	return NULL;
-}
-
-/* Returns 0 when allowed, else -EPERM with the reason in why. */
-static int authorize(const struct ctl_server *srv, const struct ctl_peer *peer,
-		     const struct ctl_command *cmd, char *why, size_t why_len)
-{
-	if (srv->authorize) {
-		if (srv->authorize(peer, cmd, srv->arg))
-			return 0;
-		snprintf(why, why_len, "%s refused by the daemon's policy", ctl_cmd_name(cmd->cmd));
-		return -EPERM;
-	}
-	if (cmd->admin && !peer->may_admin) {
-		snprintf(why, why_len, "%s changes state and needs uid %u (you are uid %u)",
-			 ctl_cmd_name(cmd->cmd), (unsigned)srv->admin_uid, (unsigned)peer->uid);
-		return -EPERM;
-	}
-	if (!peer->may_read) {
-		struct group *gr = getgrgid(srv->gid);
-
-		snprintf(why, why_len, "%s needs membership of group %s", ctl_cmd_name(cmd->cmd),
-			 gr ? gr->gr_name : "?");
-		return -EPERM;
-	}
-	return 0;
-}
-
-/* Terminate the answer: error, dump end, or ack. */
-static void finish_request(struct ctl_request *req, int ret)
-{
-	struct ctl_request_priv *p = req->priv;
-	struct ctl_conn *conn = p->conn;
-
-	if (ret == 0 && p->deferred)
-		return;     /* answered later through ctl_deferred_finish */
-	if (p->deferred)
-		p->deferred->answered = true;   /* the error below is the answer */
-	if (ret == 0 && p->reply_open)
-		ret = ctl_reply_end(req);
-	if (ret == 0 && p->entry_open)
-		ctl_dump_entry_end(req);
-	if (ret < 0) {
-		dump_flush(p);
-		if (!p->errmsg[0])
-			snprintf(p->errmsg, sizeof(p->errmsg), "%s", strerror(-ret));
-		log_debug("ctl_request_failed", "socket=%s client=%u cmd=%s errno=%d",
-			  conn->srv->path, conn->peer.id, ctl_cmd_name(req->cmd), -ret);
-		conn_send_error(conn, req->nlh, ret, p->errmsg, 0);
-		return;
-	}
-	if (p->dumped || (req->dump && !p->replied)) {
-		uint32_t buf[(MNL_NLMSG_HDRLEN + sizeof(int)) / 4];
-		struct ctl_msg done;
-
-		ctl_msg_init(&done, buf, sizeof(buf), NLMSG_DONE, NLM_F_MULTI, req->seq);
-		mnl_nlmsg_put_extra_header(done.nlh, sizeof(int));  /* zeroed: error 0 */
-		if (dump_append(p, done.nlh) == 0)
-			dump_flush(p);
-		return;
-	}
-	if (!p->replied || (req->nlh->nlmsg_flags & NLM_F_ACK))
-		conn_send_error(conn, req->nlh, 0, NULL, 0);
-}
-
-static void handle_message(struct ctl_conn *conn, const struct nlmsghdr *nlh)
-{
-	struct ctl_server *srv = conn->srv;
-	const struct nlattr *tb[CTL_A_MAX + 1];
-	struct ctl_request_priv priv = { .conn = conn };
-	struct ctl_request req = {
-		.nlh = nlh, .tb = tb, .peer = &conn->peer, .server = srv, .cmd = nlh->nlmsg_type,
-		.seq = nlh->nlmsg_seq, .dump = nlh->nlmsg_flags & NLM_F_DUMP, .priv = &priv,
-	};
-	struct ctl_parse_error perr;
-	const struct ctl_command *cmd;
-	int ret;
-
-	if (nlh->nlmsg_type == NLMSG_NOOP)
-		return;
-	if (nlh->nlmsg_type < NLMSG_MIN_TYPE || !(nlh->nlmsg_flags & NLM_F_REQUEST)) {
-		conn_send_error(conn, nlh, -EINVAL, "not a request (type below 0x10 or "
-				"NLM_F_REQUEST missing)", 0);
-		return;
-	}
-	cmd = find_command(srv, nlh->nlmsg_type);
-	if (!cmd) {
-		char why[96];
-
-		snprintf(why, sizeof(why), "%s does not implement command 0x%x (%s)",
-			 srv->daemon, nlh->nlmsg_type, ctl_cmd_name(nlh->nlmsg_type));
-		conn_send_error(conn, nlh, -EOPNOTSUPP, why, 0);
-		return;
-	}
-	ret = authorize(srv, &conn->peer, cmd, priv.errmsg, sizeof(priv.errmsg));
-	if (ret < 0) {
-		log_notice("ctl_request_refused", "socket=%s client=%u uid=%u cmd=%s",
-			   srv->path, conn->peer.id, (unsigned)conn->peer.uid,
-			   ctl_cmd_name(cmd->cmd));
-		conn_send_error(conn, nlh, ret, priv.errmsg, 0);
-		return;
-	}
-	if (ctl_attr_parse(nlh, tb, &perr) < 0) {
-		conn_send_error(conn, nlh, -EINVAL, perr.why, perr.bad_off);
-		return;
-	}
-	log_debug("ctl_request", "socket=%s client=%u cmd=%s seq=%u", srv->path,
-		  conn->peer.id, ctl_cmd_name(cmd->cmd), nlh->nlmsg_seq);
-	ret = cmd->handler(&req, srv->arg);
-	if (ret > 0)
-		ret = 0;
-	finish_request(&req, ret);
-}
-
-/* A datagram holds one or more whole messages; anything else is answered with EINVAL. */
-static void handle_datagram(struct ctl_conn *conn, const void *buf, size_t n)
-{
-	const struct nlmsghdr *nlh = buf;
-	int len = (int)n;
-	char why[96];
-
-	if (n < sizeof(*nlh)) {
-		snprintf(why, sizeof(why), "truncated message: %zu bytes, header needs %zu", n,
-			 sizeof(*nlh));
-		conn_send_error(conn, NULL, -EINVAL, why, 0);
-		return;
-	}
-	while (ctl_nlmsg_ok(nlh, len) && !conn->dead) {
-		/* A datagram may batch many requests: past the queue bound the rest are
-		 * refused (small errors), so one datagram cannot pile up many dumps. */
-		if (conn->queued > conn->srv->max_queue)
-			conn_send_error(conn, nlh, -ENOBUFS, "answers not read: request dropped", 0);
-		else
-			handle_message(conn, nlh);
-		nlh = mnl_nlmsg_next(nlh, &len);
-	}
-	if (len > 0 && !conn->dead) {
-		const struct nlmsghdr *bad = len >= (int)sizeof(*nlh) ? nlh : NULL;
-
-		snprintf(why, sizeof(why), "bad message length %u with %d bytes left",
-			 bad ? bad->nlmsg_len : 0, len);
-		conn_send_error(conn, bad, -EINVAL, why, 0);
-	}
-}
-
 static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct ctl_conn *conn = w->data;
@@ -736,20 +321,20 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	srv->busy++;
 	if (n <= 0) {
-		conn_kill(conn, n == 0 ? "peer_closed" : "recv_failed");
+		ctl_conn_kill(conn, n == 0 ? "peer_closed" : "recv_failed");
 	} else if (mh.msg_flags & MSG_TRUNC) {
 		char why[64];
 
 		snprintf(why, sizeof(why), "datagram larger than %u bytes", CTL_DGRAM_MAX);
-		conn_send_error(conn, NULL, -EMSGSIZE, why, 0);
+		ctl_conn_send_error(conn, NULL, -EMSGSIZE, why, 0);
 	} else {
-		handle_datagram(conn, srv->rbuf, (size_t)n);
+		ctl_server_handle_datagram(conn, srv->rbuf, (size_t)n);
 	}
 	/* Do not take more requests while the client is not reading its answers. */
 	if (!conn->dead && conn->queued > srv->max_queue)
 		conn_set_reading(conn, false);
 	srv->busy--;
-	reap_conns(srv);
+	ctl_server_reap(srv);
 }
 
 static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -759,7 +344,7 @@ static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	conn->srv->busy++;
 	conn_flush(conn);
 	conn->srv->busy--;
-	reap_conns(conn->srv);
+	ctl_server_reap(conn->srv);
 }
 
 /* --- events ------------------------------------------------------------------------- */
@@ -788,14 +373,14 @@ int ctl_server_broadcast_event(struct ctl_server *srv)
 			log_warn("ctl_subscriber_dropped", "socket=%s client=%u uid=%u "
 				 "reason=slow_reader backlog=%zu", srv->path, conn->peer.id,
 				 (unsigned)conn->peer.uid, conn->event_queued);
-			conn_kill(conn, "slow_subscriber");
+			ctl_conn_kill(conn, "slow_subscriber");
 			continue;
 		}
-		if (conn_queue(conn, nlh, nlh->nlmsg_len, true) == 0)
+		if (ctl_conn_queue(conn, nlh, nlh->nlmsg_len, true) == 0)
 			sent++;
 	}
 	srv->busy--;
-	reap_conns(srv);
+	ctl_server_reap(srv);
 	return sent;
 }
 
@@ -957,9 +542,9 @@ void ctl_server_destroy(struct ctl_server *srv)
 		d->pprev = NULL;
 	}
 	for (struct ctl_conn *conn = srv->conns; conn; conn = conn->next)
-		conn_kill(conn, "server_shutdown");
+		ctl_conn_kill(conn, "server_shutdown");
 	srv->busy = 0;
-	reap_conns(srv);
+	ctl_server_reap(srv);
 	ev_io_stop(srv->loop, &srv->lio);
 	ev_timer_stop(srv->loop, &srv->accept_retry);
 	close(srv->fd);

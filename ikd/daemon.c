@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "ikd/ikd_ctl.h"
+#include "ikd/ike_restore.h"
 #include "ikd/ikev1.h"
 #include "ikd/ikev1_main.h"
 #include "ikd/ikev1_states.h"
@@ -139,6 +140,17 @@ int ikd_initiate(struct ikd *d, const char *conn_name, const union ikd_sockaddr 
 	return 0;
 }
 
+/* Does an ISAKMP SA restored from the saved state carry connection c already? */
+static bool conn_restored(struct ikd *d, const struct ikd_conn *c)
+{
+	for (size_t i = 0; i < d->sas.nbuckets; i++)
+		for (const struct ike_sa *sa = d->sas.by_cookie[i]; sa; sa = sa->next_by_cookie)
+			if (sa->established && !sa->dead && sa->conn &&
+			    strcmp(sa->conn->name, c->name) == 0)
+				return true;
+	return false;
+}
+
 static void start_connections(struct ikd *d)
 {
 	for (size_t i = 0; i < d->conf->n_conns; i++) {
@@ -149,7 +161,7 @@ static void start_connections(struct ikd *d)
 				 "exposes a hash of the PSK to offline cracking\"",
 				 log_quote(q, sizeof q, c->name));
 		}
-		if (c->start != IKD_START_NOW)
+		if (c->start != IKD_START_NOW || conn_restored(d, c))
 			continue;
 		char msg[200];
 		if (ikd_initiate(d, c->name, NULL, NULL, msg, sizeof msg) < 0)
@@ -167,6 +179,9 @@ int ikd_start(struct ikd *d)
 	}
 	d->kernel.ops = &ikd_kernel_xfrm_ops;
 	d->kernel.ctx = d->xfrm;
+	/* Before the control socket opens: l2tpd's first resync sees the restored SAs. */
+	struct ike_restore_stats restored;
+	ike_restore_start(d, &restored);
 	struct ike_socket_opts so = {
 		.port = d->conf->set.ike_port, .natt_port = d->conf->set.natt_port,
 		.ipv6 = d->conf->set.ipv6, .mark = d->conf->set.socket_mark, .bypass = true,
@@ -193,11 +208,14 @@ void ikd_stop(struct ikd *d)
 		ike_sockets_close(&d->socks);
 	d->socks_open = false;
 	size_t n = d->sas.count;
+	bool saved = d->store != NULL;
+	ike_restore_stop(d);    /* the saved state stays for the next instance */
 	ikd_free_core(d);
 	if (d->xfrm)
 		xfrm_close(d->xfrm);
 	d->xfrm = NULL;
-	log_notice("ikd_stopped", "ike_sas_dropped=%zu kernel_sas=kept", n);
+	log_notice("ikd_stopped", "ike_sas=%zu kernel_sas=kept state=%s", n,
+		   saved ? "saved" : "none");
 }
 
 int ikd_reload(struct ikd *d, char *msg, size_t msg_size)

@@ -77,6 +77,8 @@ struct ikd {
 	uint64_t start_ms;
 	uint8_t *plain;                 /* decryption scratch, IKE_PACKET_MAX bytes */
 	bool in_input;                  /* inside ikev1_input: SA frees are deferred */
+	struct state_store *store;      /* saved SA state (ike_restore.h), NULL = none */
+	int state_fd;                   /* handed back by systemd's fd store (>= 3), else 0 */
 #define IKD_DYING_MAX 8
 	struct ike_sa *dying[IKD_DYING_MAX];
 	size_t n_dying;

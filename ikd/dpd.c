@@ -11,6 +11,7 @@
 #include "ikd/daemon.h"
 #include "ikd/ikev1.h"
 #include "ikd/ikev1_info.h"
+#include "ikd/ike_restore.h"
 #include "ikd/kernel.h"
 
 static void dpd_timer_cb(void *arg)
@@ -32,7 +33,8 @@ void dpd_start(struct ike_sa *sa)
 	ike_timer_init(&sa->dpd_timer, dpd_timer_cb, sa);
 	ike_timer_init(&sa->keepalive_timer, keepalive_cb, sa);
 	if (sa->conn->dpd_delay && (sa->peer_caps & IKE_PEER_DPD)) {
-		sa->dpd_seq_out = random_u32() & 0x7fffffff;
+		if (!sa->dpd_seq_out)   /* a restored SA goes on with its sequence */
+			sa->dpd_seq_out = random_u32() & 0x7fffffff;
 		ike_timer_start(&sa->dpd_timer, (uint64_t)sa->conn->dpd_delay * 1000u);
 	}
 	if ((sa->nat & IKE_NAT_LOCAL) && sa->conf->set.nat_keepalive)
@@ -82,6 +84,7 @@ void dpd_check(struct ike_sa *sa)
 		log_debug("dpd_r_u_there", "ike_sa=%u seq=%u", sa->id, sa->dpd_seq_out);
 		ikev1_send_notify(sa, ISAKMP_N_DPD_R_U_THERE, ISAKMP_PROTO_ISAKMP, NULL, 0,
 				  (const uint8_t *)&be, 4);
+		ike_persist_save(sa);   /* the sequence number moved */
 	}
 	/* Probe at the delay while idle; while waiting for an ACK, retry every 5 s. */
 	uint64_t next = sa->dpd_pending && delay > 5000 ? 5000 : delay;

@@ -178,6 +178,24 @@ int ike_sa_new(struct ike_sa_table *t, const union ikd_sockaddr *local,
 	return 0;
 }
 
+int ike_sa_insert_restored(struct ike_sa_table *t, struct ike_sa *sa)
+{
+	if (ike_sa_find(t, sa->cky_i, sa->cky_r, NULL))
+		return -EEXIST;
+	sa->table = t;
+	size_t b = bucket_of_cookie(t, sa->cky_i);
+	sa->next_by_cookie = t->by_cookie[b];
+	t->by_cookie[b] = sa;
+	link_peer(sa);
+	t->count++;
+	t->stats.created++;
+	t->stats.established++;
+	if (sa->id >= t->next_id)
+		t->next_id = sa->id + 1 ? sa->id + 1 : 1;
+	ike_xmit_init(&sa->xmit, sa, 0);
+	return 0;
+}
+
 void ike_sa_set_rcookie(struct ike_sa *sa, const uint8_t *cky_r)
 {
 	memcpy(sa->cky_r, cky_r, 8);
@@ -297,14 +315,21 @@ void ike_sa_destroy(struct ike_sa *sa)
 
 /* ---- children ----------------------------------------------------------------------- */
 
+static uint32_t next_child_id = 1;
+
+void ipsec_sa_id_floor(uint32_t id)
+{
+	if (id >= next_child_id && id + 1 != 0)
+		next_child_id = id + 1;
+}
+
 struct ipsec_sa *ipsec_sa_new(struct ike_sa *ike)
 {
-	static uint32_t next_id = 1;
 	struct ipsec_sa *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
 	c->ike = ike;
-	c->id = next_id++;
+	c->id = next_child_id++;
 	c->reqid = c->id & XFRM_REQID_MAX;
 	if (c->reqid == 0)
 		c->reqid = 1;

@@ -30,6 +30,7 @@
 #include "ikd/ike_crypto.h"
 #include "ikd/ikd_conf.h"
 #include "ikd/ikd_id.h"
+#include "ikd/state_store.h"
 
 struct ike_sa;
 struct ike_dh;
@@ -107,6 +108,7 @@ struct ipsec_sa {
 	uint64_t last_bytes_in;         /* kernel counter at the last DPD check */
 	struct child_keys *keys;        /* KEYMAT, kept to re-install after a NAT rebinding;
 					   wiped and freed with the record */
+	struct store_ref store;         /* its record in the saved state (ike_restore.h) */
 };
 
 /* ---- IKE SA ------------------------------------------------------------------------- */
@@ -195,6 +197,7 @@ struct ike_sa {
 	unsigned recent_pos;
 	void *owner;                    /* struct ikd * */
 	struct ike_sa_table *table;
+	struct store_ref store;         /* its record in the saved state (ike_restore.h) */
 };
 
 /* ---- table -------------------------------------------------------------------------- */
@@ -226,6 +229,13 @@ void ike_sa_table_free(struct ike_sa_table *t);
 int ike_sa_new(struct ike_sa_table *t, const union ikd_sockaddr *local,
 	       const union ikd_sockaddr *peer, const uint8_t *cky_i, bool initiator,
 	       struct ike_sa **out);
+/*
+ * Insert sa, an established SA rebuilt from saved state (allocated with calloc by the
+ * caller, id and cookies set): the table takes it over and hands out later ids above
+ * sa->id. Returns 0, or -EEXIST when an SA with the same cookies is in the table (the
+ * caller still owns sa then).
+ */
+int ike_sa_insert_restored(struct ike_sa_table *t, struct ike_sa *sa);
 /* Set the responder cookie (rehashes nothing: the table hashes on cky_i). */
 void ike_sa_set_rcookie(struct ike_sa *sa, const uint8_t *cky_r);
 /* Count sa as established: leaves the half-open count. Idempotent. */
@@ -256,6 +266,8 @@ struct ipsec_sa *ipsec_sa_new(struct ike_sa *ike);
 void ipsec_sa_link(struct ike_sa *ike, struct ipsec_sa *c);
 void ipsec_sa_unlink(struct ike_sa *ike, struct ipsec_sa *c);
 void ipsec_sa_free(struct ipsec_sa *c);
+/* Records made later get ids (and reqids) above id (restored records keep theirs). */
+void ipsec_sa_id_floor(uint32_t id);
 struct ipsec_sa *ipsec_sa_find_spi(struct ike_sa *ike, uint32_t spi, bool inbound);
 
 /* ---- Quick Mode exchanges ------------------------------------------------------------- */

@@ -15,6 +15,7 @@
 #include "ikd/ikev1_child.h"
 #include "ikd/ikev1_frag.h"
 #include "ikd/ikev1_info.h"
+#include "ikd/ike_restore.h"
 #include "ikd/kernel.h"
 
 /* One message is built at a time (single-threaded daemon). Room for padding after it. */
@@ -115,6 +116,7 @@ void ikev1_delete_sa(struct ike_sa *sa, bool notify_peer, bool remove_children,
 	struct ikd *d = ikd_of(sa);
 	if (sa->dead)
 		return;
+	ike_persist_forget(sa);
 	if (notify_peer && sa->established) {
 		uint32_t spis[16];
 		size_t n = 0;
@@ -332,6 +334,9 @@ static void run_row(struct ikev1_in *in, uint8_t state)
 	} else {
 		sa->state = in->row->next;
 	}
+	/* An authentic message changed the SA (pairs, DPD, message ids, peer address):
+	 * the saved state follows before the next event. */
+	ike_persist_save(sa);
 }
 
 static void phase1_input(struct ikd *d, const struct ike_packet *pkt, struct isakmp_msg *m)

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/secret.h"
 #include "ikd/ike_names.h"
+#include "ikd/ike_restore.h"
 #include "ikd/ikev1_info.h"
 #include "ikd/ikev1_quick.h"
 #include "ikd/kernel.h"
@@ -251,21 +252,34 @@ static void expire_cb(void *arg)
 	ikev1_child_delete(c->ike, c, c->superseded ? "replaced by rekey" : "lifetime expired");
 }
 
-static void start_timers(struct ike_sa *sa, struct ipsec_sa *c)
+/* Due times count from installation, so a pair restored after a restart keeps them. */
+static uint64_t left_of(uint64_t due_ms, uint64_t elapsed_ms)
+{
+	return due_ms > elapsed_ms ? due_ms - elapsed_ms : 0;
+}
+
+void ikev1_child_start_timers(struct ike_sa *sa, struct ipsec_sa *c)
 {
 	ike_timer_init(&c->rekey_timer, rekey_cb, c);
 	ike_timer_init(&c->expire_timer, expire_cb, c);
+	uint64_t now = ike_now_ms();
+	uint64_t elapsed = now > c->installed_ms ? now - c->installed_ms : 0;
 	uint64_t life_ms = (uint64_t)c->params.life_s * 1000u;
+	if (c->superseded) {
+		ike_timer_start(&c->expire_timer, SUPERSEDED_GRACE_MS);
+		return;
+	}
 	if (c->initiator && c->params.life_s) {
 		uint32_t margin = sa->conn->rekey_margin;
 		if (margin > c->params.life_s / 3)
 			margin = c->params.life_s / 3;
 		uint32_t jitter = random_uniform(margin / 3 + 1);
-		ike_timer_start(&c->rekey_timer, (uint64_t)(c->params.life_s - margin - jitter) *
-			       1000u);
+		ike_timer_start(&c->rekey_timer,
+				left_of((uint64_t)(c->params.life_s - margin - jitter) * 1000u,
+					elapsed));
 	}
 	if (life_ms)
-		ike_timer_start(&c->expire_timer, life_ms);
+		ike_timer_start(&c->expire_timer, left_of(life_ms, elapsed));
 }
 
 /* ---- install / delete ---------------------------------------------------------------- */
@@ -360,7 +374,7 @@ int ikev1_child_install(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in 
 	ipsec_sa_link(sa, c);
 	if (qm->rekey_of)
 		supersede_older(sa, c, qm->rekey_of);
-	start_timers(sa, c);
+	ikev1_child_start_timers(sa, c);
 	d->stats.ipsec_established++;
 	char q[LOG_QUOTE_MAX];
 	log_info("ipsec_sa_established", "ike_sa=%u ipsec_sa=%u conn=%s mode=%s spi_in=%08x "
@@ -395,6 +409,7 @@ void ikev1_child_delete(struct ike_sa *sa, struct ipsec_sa *c, const char *reaso
 		 sa->id, c->id, c->spi_in, c->spi_out, reason);
 	if (!c->superseded && !shared)
 		ikd_event(d, IKD_EV_IPSEC_DOWN, sa, c, reason);
+	ike_persist_forget_child(c);
 	ipsec_sa_unlink(sa, c);
 	ipsec_sa_free(c);
 }
@@ -429,4 +444,5 @@ void ikev1_child_adopt_all(struct ike_sa *sa, struct ike_sa *old)
 		old->children = c->next;
 		ipsec_sa_link(sa, c);
 	}
+	ike_persist_save(sa);   /* the pairs' records name their new ISAKMP SA */
 }

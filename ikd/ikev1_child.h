@@ -25,6 +25,9 @@ int ikev1_child_put_responder_lifetime(struct ikev1_out *o, const struct ipsec_s
 void ikev1_child_take_responder_lifetime(struct ikev1_in *in, struct ipsec_sa *c);
 /* KEYMAT, kernel, link into sa->children, timers, log, event. qm->child is taken. */
 int ikev1_child_install(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in *in);
+/* Rekey (initiator) and expiry timers of an installed pair, due from its installation
+ * time (superseded: expiry after the grace period). */
+void ikev1_child_start_timers(struct ike_sa *sa, struct ipsec_sa *c);
 /* Take c out of the kernel and the SA (policies too when no other pair shares them),
  * report IPSEC_DOWN unless superseded, free it. */
 void ikev1_child_delete(struct ike_sa *sa, struct ipsec_sa *c, const char *reason);

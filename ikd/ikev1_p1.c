@@ -477,7 +477,10 @@ void ikev1_p1_start_lifetime(struct ike_sa *sa)
 		if (margin > sa->conn->rekey_margin)
 			margin = sa->conn->rekey_margin;
 	}
-	ike_timer_start(&sa->life_timer, (uint64_t)(life - margin) * 1000u);
+	/* Counted from establishment: an SA restored after a restart keeps its schedule. */
+	uint64_t due = (uint64_t)(life - margin) * 1000u, now = ike_now_ms();
+	uint64_t elapsed = now > sa->established_ms ? now - sa->established_ms : 0;
+	ike_timer_start(&sa->life_timer, due > elapsed ? due - elapsed : 0);
 }
 
 void ikev1_p1_established(struct ike_sa *sa)

@@ -54,6 +54,11 @@ static const char *x_strerror(void *ctx)
 	return xfrm_strerror(ctx);
 }
 
+static int x_sa_dump(void *ctx, int (*fn)(const struct xfrm_sa_info *, void *), void *arg)
+{
+	return xfrm_sa_dump(ctx, fn, arg);
+}
+
 const struct ikd_kernel_ops ikd_kernel_xfrm_ops = {
 	.spi_alloc = x_spi_alloc,
 	.spi_release = x_spi_release,
@@ -63,6 +68,7 @@ const struct ikd_kernel_ops ikd_kernel_xfrm_ops = {
 	.policy_set = x_policy_set,
 	.policy_del = x_policy_del,
 	.strerror = x_strerror,
+	.sa_dump = x_sa_dump,
 };
 
 /* ---- building requests ---------------------------------------------------------------- */

@@ -30,6 +30,8 @@ struct ikd_kernel_ops {
 	int (*policy_set)(void *ctx, const struct xfrm_policy *p);
 	int (*policy_del)(void *ctx, const struct xfrm_policy *p);
 	const char *(*strerror)(void *ctx);
+	/* Every SA the kernel has (may be NULL: a backend without dumps). */
+	int (*sa_dump)(void *ctx, int (*fn)(const struct xfrm_sa_info *, void *), void *arg);
 };
 
 struct ikd_kernel {

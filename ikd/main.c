@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/evloop.h"
 #include "common/log.h"
@@ -44,6 +45,17 @@ static void on_shutdown(void *arg)
 {
 	sd_notify_state("STOPPING=1");
 	ikd_stop(arg);
+}
+
+/* Descriptors systemd hands back: the saved SA state (ike_restore.h); nothing else is
+ * expected, so anything else is closed. */
+static void take_listen_fd(int fd, const char *name, void *arg)
+{
+	struct ikd *d = arg;
+	if (strcmp(name, "ikd-state") == 0 && d->state_fd < 3)
+		d->state_fd = fd;
+	else
+		close(fd);
 }
 
 static void apply_log_level(const struct ikd *d)
@@ -97,6 +109,8 @@ int main(int argc, char **argv)
 		ikd_conf_free(conf);
 		return 0;
 	}
+	if (sd_listen_fds_named(take_listen_fd, &d) < 0)
+		log_warn("listen_fds_invalid", "reason=\"malformed LISTEN_FDS/LISTEN_FDNAMES\"");
 	static struct evloop loop;
 	if (evloop_open(&loop) < 0) {
 		ikd_conf_free(conf);

@@ -36,6 +36,7 @@ static const char *k_strerror(void *ctx) { return "fuzz"; }
 
 static const struct ikd_kernel_ops kops = {
 	k_spi_alloc, k_spi_release, k_sa_add, k_sa_del, k_sa_get, k_policy, k_policy, k_strerror,
+	NULL,
 };
 
 static int send_nowhere(void *arg, const struct ike_sa *sa, const uint8_t *pkt, size_t len)

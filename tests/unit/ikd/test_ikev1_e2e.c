@@ -117,7 +117,7 @@ static const char *rk_strerror(void *ctx)
 
 static const struct ikd_kernel_ops rk_ops = {
 	rk_spi_alloc, rk_spi_release, rk_sa_add, rk_sa_del, rk_sa_get, rk_policy_set,
-	rk_policy_del, rk_strerror,
+	rk_policy_del, rk_strerror, NULL,
 };
 
 static size_t live_sas(const struct rec_kernel *k)

@@ -76,7 +76,7 @@ void ike_persist_forget_child(struct ipsec_sa *c)
 
 /* ---- where the state lives ------------------------------------------------------------ */
 
-static void read_boot_id(uint8_t out[STATE_STORE_BOOT_ID_LEN])
+void ike_restore_boot_id(uint8_t out[STATE_STORE_BOOT_ID_LEN])
 {
 	memset(out, 0, STATE_STORE_BOOT_ID_LEN);
 	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
@@ -337,7 +337,7 @@ int ike_restore_from_fd(struct ikd *d, int fd, bool fresh, struct ike_restore_st
 	size_t len = 0;
 	const char *why = "";
 	memset(stats, 0, sizeof *stats);
-	read_boot_id(boot);
+	ike_restore_boot_id(boot);
 	int rc = state_store_open(fd, fresh, boot, &d->store, &img, &len, &why);
 	if (rc < 0)
 		return rc;

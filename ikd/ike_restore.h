@@ -28,7 +28,10 @@
 #ifndef L2SEC_IKD_IKE_RESTORE_H
 #define L2SEC_IKD_IKE_RESTORE_H
 
+#include <stdint.h>
+
 #include "ikd/daemon.h"
+#include "ikd/state_store.h"
 
 /* What a restore found (for logs and tests). */
 struct ike_restore_stats {
@@ -51,6 +54,8 @@ int ike_restore_start(struct ikd *d, struct ike_restore_stats *stats);
  * for tests and ike_restore_start.
  */
 int ike_restore_from_fd(struct ikd *d, int fd, bool fresh, struct ike_restore_stats *stats);
+/* This boot's id (/proc/sys/kernel/random/boot_id; zeros when unreadable). */
+void ike_restore_boot_id(uint8_t out[STATE_STORE_BOOT_ID_LEN]);
 /* Close the store (its contents stay for the next instance). */
 void ike_restore_stop(struct ikd *d);
 

@@ -249,7 +249,9 @@ int ikev1_p1_put_id_auth(struct ikev1_out *o, struct ike_sa *sa)
 		rc = put_cert_sig(o, sa, der, der_len, h);
 	else if (rc == 0)
 		rc = isakmp_put_data(&o->b, ISAKMP_PL_HASH, h, sa->keys.prf_len, NULL);
-	if (rc == 0 && sa->initiator && !sa->aggressive) {
+	/* Not when rekeying: INITIAL-CONTACT tells the responder to drop every other SA
+	 * with us, the pairs the new ISAKMP SA is meant to take over included. */
+	if (rc == 0 && sa->initiator && !sa->aggressive && !sa->rekeyed) {
 		uint8_t spi[16];
 		memcpy(spi, sa->cky_i, 8);
 		memcpy(spi + 8, sa->cky_r, 8);

@@ -147,6 +147,7 @@ static int reset(struct state_store *s)
 	int rc = grow(s, 64);
 	if (rc == 0) {
 		s->state[0] = SLOT_USED;
+		s->used = 1;
 		rc = write_header(s);
 	}
 	return rc;

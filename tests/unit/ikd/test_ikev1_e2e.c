@@ -17,11 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "ikd/daemon.h"
 #include "ikd/dpd.h"
 #include "ikd/ike_names.h"
+#include "ikd/ike_restore.h"
 #include "ikd/ikev1.h"
 #include "ikd/ikev1_child.h"
 #include "ikd/ikev1_main.h"
@@ -723,6 +726,137 @@ static void test_rsa_untrusted(void **state)
 	teardown_pair();
 }
 
+/* ---- restart: the responder comes back from its saved state ------------------------- */
+
+/* Restart s's daemon as a new process would: engine state gone, kernel (s->k) and the
+ * store's memfd kept; restore from it. */
+static void restart_side(struct side *s, int memfd, struct ike_restore_stats *st)
+{
+	struct ikd_conf *conf = ikd_conf_ref(s->d.conf);
+	int fd = dup(memfd);
+	ike_restore_stop(&s->d);
+	ikd_free_core(&s->d);
+	memset(&s->d, 0, sizeof s->d);
+	struct ikd_kernel k = { &rk_ops, &s->k };
+	assert_int_equal(ikd_init_core(&s->d, NULL, conf, &k), 0);
+	s->d.send_hook = send_hook;
+	s->d.send_hook_arg = s;
+	s->d.event_hook = event_hook;
+	s->d.event_hook_arg = s;
+	assert_int_equal(ike_restore_from_fd(&s->d, fd, false, st), 0);
+}
+
+static void test_restart_restores_state(void **state)
+{
+	struct scenario sc = basic;
+	sc.nat = true;
+	sc.marks = true;
+	setup_pair(&sc);
+	int memfd = memfd_create("ikd-state-test", MFD_CLOEXEC);
+	assert_true(memfd >= 0);
+	struct ike_restore_stats st;
+	assert_int_equal(ike_restore_from_fd(&side_r->d, dup(memfd), true, &st), 0);
+	assert_int_equal(st.ike_sas, 0);
+	initiate();
+	run_wire();
+	check_established_pair();
+	struct ike_sa *a = only_sa(&side_i->d), *b = only_sa(&side_r->d);
+	uint8_t cky_r[8];
+	memcpy(cky_r, b->cky_r, 8);
+	uint32_t spi_in = b->children->spi_in, spi_out = b->children->spi_out;
+	uint32_t ike_id = b->id, child_id = b->children->id, mark = b->children->mark;
+	uint64_t est = b->established_ms;
+
+	restart_side(side_r, memfd, &st);
+	assert_int_equal(st.ike_sas, 1);
+	assert_int_equal(st.ipsec_sas, 1);
+	assert_int_equal(st.dropped_missing + st.dropped_invalid, 0);
+	b = only_sa(&side_r->d);
+	assert_non_null(b);
+	assert_true(b->established);
+	assert_int_equal(b->id, ike_id);
+	assert_memory_equal(b->cky_i, a->cky_i, 8);
+	assert_memory_equal(b->cky_r, cky_r, 8);
+	assert_string_equal(b->conn->name, "l2tp");
+	assert_true(b->natt);
+	assert_int_equal(b->nat & IKE_NAT_PEER, IKE_NAT_PEER);
+	assert_true(b->established_ms + 1000 >= est && b->established_ms <= est + 1000);
+	assert_memory_equal(a->keys.skeyid_d, b->keys.skeyid_d, a->keys.prf_len);
+	assert_non_null(b->children);
+	assert_int_equal(b->children->spi_in, spi_in);
+	assert_int_equal(b->children->spi_out, spi_out);
+	assert_int_equal(b->children->id, child_id);
+	assert_int_equal(b->children->mark, mark);
+	assert_non_null(b->children->keys);          /* behind NAT: KEYMAT kept for rebinding */
+
+	/* DPD from the client is answered under the restored keys and IV. */
+	a->last_rx_ms -= 3600 * 1000;
+	dpd_check(a);
+	assert_true(a->dpd_pending);
+	assert_int_equal(run_wire(), 2);
+	assert_false(a->dpd_pending);
+	assert_int_equal(b->dpd_seq_in, a->dpd_seq_out);
+
+	/* The client's Quick Mode rekey under its existing ISAKMP SA succeeds. */
+	assert_int_equal(ikev1_quick_initiate(a, a->children), 0);
+	run_wire();
+	assert_int_equal(side_r->ipsec_up, 2);
+	assert_int_not_equal(b->children->spi_in, spi_in);
+	assert_int_equal(b->children->mark, mark);
+	assert_true(b->children->next && b->children->next->superseded);
+	assert_int_equal(side_r->failures + side_i->failures, 0);
+
+	/* Restart again: the rekeyed pair is what comes back (the state followed). */
+	uint32_t new_spi = b->children->spi_in;
+	restart_side(side_r, memfd, &st);
+	assert_int_equal(st.ike_sas, 1);
+	assert_int_equal(st.ipsec_sas, 2);
+	b = only_sa(&side_r->d);
+	assert_non_null(ipsec_sa_find_spi(b, new_spi, true));
+	assert_true(ipsec_sa_find_spi(b, spi_in, true)->superseded);
+
+	/* The client rekeys its ISAKMP SA (its life timer fires): the new one takes the
+	 * pairs over from the restored one. */
+	a->life_timer.fn(a->life_timer.arg);
+	run_wire();
+	assert_int_equal(side_r->d.sas.count, 1);
+	b = only_sa(&side_r->d);
+	assert_memory_not_equal(b->cky_r, cky_r, 8);
+	assert_non_null(ipsec_sa_find_spi(b, new_spi, true));
+	assert_int_equal(side_r->failures + side_i->failures, 0);
+	close(memfd);
+	ike_restore_stop(&side_r->d);
+	teardown_pair();
+}
+
+/* A pair the kernel lost while ikd was away is dropped; a deleted SA stays deleted. */
+static void test_restart_reconciles_with_kernel(void **state)
+{
+	setup_pair(&basic);
+	int memfd = memfd_create("ikd-state-test", MFD_CLOEXEC);
+	struct ike_restore_stats st;
+	assert_int_equal(ike_restore_from_fd(&side_r->d, dup(memfd), true, &st), 0);
+	initiate();
+	run_wire();
+	check_established_pair();
+	struct ike_sa *b = only_sa(&side_r->d);
+	rk_find(&side_r->k, b->children->spi_out)->live = false;     /* gone from the kernel */
+	restart_side(side_r, memfd, &st);
+	assert_int_equal(st.ike_sas, 1);
+	assert_int_equal(st.ipsec_sas, 0);
+	assert_int_equal(st.dropped_missing, 1);
+	b = only_sa(&side_r->d);
+	assert_null(b->children);
+	/* Deleted by the admin: nothing comes back. */
+	ikev1_delete_sa(b, true, true, "test");
+	restart_side(side_r, memfd, &st);
+	assert_int_equal(st.ike_sas, 0);
+	assert_null(only_sa(&side_r->d));
+	close(memfd);
+	ike_restore_stop(&side_r->d);
+	teardown_pair();
+}
+
 static void test_state_table_consistent(void **state)
 {
 	char why[160] = "";
@@ -754,6 +888,8 @@ int main(void)
 		cmocka_unit_test(test_rsa_certificates),
 		cmocka_unit_test(test_rsa_fragmented),
 		cmocka_unit_test(test_rsa_untrusted),
+		cmocka_unit_test(test_restart_restores_state),
+		cmocka_unit_test(test_restart_reconciles_with_kernel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

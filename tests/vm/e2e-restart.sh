@@ -29,11 +29,22 @@ grep -q '"peer_id":"[^"]*198.51.100.2"' <<< "$(e2e_session_json alice)" || fail 
 log "l2tpd restarted: same SA, client reconnected L2TP"
 
 log "restarting ikd"
+# ikd saves its SAs (here, without systemd, in ikd.state next to its socket): the new one
+# must list the same ISAKMP SA and pair, and l2tpd's resync must count the client protected.
+sa_ids() { { e2e_vpnctl --json ike; e2e_vpnctl --json sa; } | grep -o '"spi_[a-z]*":[0-9]*' | sort | tr '\n' ' '; }
+ids=$(sa_ids)
+[[ $ids == *spi_in* ]] || fail "vpnctl sa shows no pair before the ikd restart: $ids"
 netns_exec client "${PING[@]}" -i 0.2 -w 30 203.0.113.1 > "$VM_STATE/ping-long.log" 2>&1 &
 ping_pid=$!
 e2e_stop "$IKD_PID"
 ikd_start server
 wait_for 15 "l2tpd to relink to the new ikd" sh -c "[ \$(grep -c 'event=ikd_resynced' '$VM_STATE/l2tpd-2.log') -ge 2 ]"
+grep -q 'event=ike_state_restored .*ike_sas=1 ipsec_sas=1 ' "$VM_STATE/ikd-server.log" ||
+	fail "ikd did not restore its SAs: $(grep 'event=ike_state' "$VM_STATE/ikd-server.log")"
+[ "$(sa_ids)" = "$ids" ] || fail "vpnctl ike/sa differ after the ikd restart: before: $ids; after: $(sa_ids)"
+[ "$(grep -c 'event=ikd_resynced protected_sas=1 ' "$VM_STATE/l2tpd-2.log")" -ge 2 ] ||
+	fail "l2tpd's resync from the new ikd did not count the client protected: $(grep 'event=ikd_resynced' "$VM_STATE/l2tpd-2.log")"
+log "ikd restarted with its SAs: $ids"
 e2e_ping client 203.0.113.1
 kill -INT "$ping_pid" 2>/dev/null; wait "$ping_pid" 2>/dev/null || true
 lost=$(grep 'packets transmitted' "$VM_STATE/ping-long.log" || echo "?")

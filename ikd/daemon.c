@@ -14,13 +14,15 @@
 #include "ikd/ikd_ctl.h"
 #include "ikd/ike_restore.h"
 #include "ikd/ikev1.h"
+#include "ikd/ikev1_frag.h"
 #include "ikd/ikev1_main.h"
 #include "ikd/ikev1_states.h"
 #include "xfrm/xfrm.h"
 
+/* Messages kept for retransmission go out in fragments when the peer needs them. */
 static int xmit_send(struct ike_sa *sa, const uint8_t *pkt, size_t len)
 {
-	return ikd_send(ikd_of(sa), sa, pkt, len);
+	return ikev1_send(sa, pkt, len);
 }
 
 int ikd_init_core(struct ikd *d, struct evloop *loop, struct ikd_conf *conf,

@@ -36,6 +36,8 @@ struct ikd_stats {
 	uint64_t negotiations_failed;
 	uint64_t ike_established, ipsec_established;
 	uint64_t dpd_dead;
+	uint64_t tx_fragments;          /* IKE fragments sent (ikev1_frag.h) */
+	uint64_t rx_reassembled;        /* messages reassembled from fragments */
 };
 
 /* Events the engine reports (the control socket turns them into CTL_EVT_*). */

@@ -198,6 +198,7 @@ static void settings_defaults(struct ikd_settings *s)
 	s->retransmit_tries = 6;
 	s->nat_keepalive = 20;
 	s->mark_base = 0x100;
+	s->fragment_size = IKD_FRAGMENT_SIZE_DEFAULT;
 }
 
 static void load_settings(struct loader *ld, const config_setting_t *g, struct ikd_settings *s)
@@ -223,6 +224,8 @@ static void load_settings(struct loader *ld, const config_setting_t *g, struct i
 	GET_U32(ld, g, "socket_mark", "ikd.socket_mark", 0, UINT32_MAX, s->socket_mark);
 	get_bool(ld, g, "nat_marks", "ikd.nat_marks", &s->nat_marks);
 	GET_U32(ld, g, "mark_base", "ikd.mark_base", 1, 0xff000000u, s->mark_base);
+	GET_U32(ld, g, "fragment_size", "ikd.fragment_size", IKD_FRAGMENT_SIZE_MIN, 65535,
+		s->fragment_size);
 	if (s->ike_port == s->natt_port)
 		diag_add(ld, g, "ikd.natt_port", "must differ from ike_port (%u)", s->ike_port);
 }

@@ -44,6 +44,10 @@ enum ikd_start { IKD_START_ADD = 0, IKD_START_NOW = 1 };
 #define IKD_NAME_MAX 64
 #define IKD_PROPOSAL_MAX 512
 #define IKD_PATH_MAX 256
+/* IKE fragments: 576 (the IPv4 datagram every host accepts) - 20 (IPv4) - 8 (UDP). The
+ * minimum leaves room for the 36 bytes of fragment headers and some data. */
+#define IKD_FRAGMENT_SIZE_DEFAULT 548
+#define IKD_FRAGMENT_SIZE_MIN 128
 
 struct ikd_conn {
 	char name[IKD_NAME_MAX];
@@ -63,7 +67,8 @@ struct ikd_conn {
 	uint16_t pfs_group;                  /* 0 = no PFS */
 	uint32_t dpd_delay, dpd_timeout;     /* seconds, delay 0 = off */
 	bool natt;                           /* offer/accept NAT traversal */
-	bool fragmentation;                  /* accept IKE fragments */
+	bool fragmentation;                  /* accept IKE fragments, send them to a peer
+						that announced it (ikd.fragment_size) */
 	enum ikd_ipsec_mode mode;
 	uint8_t proto;                       /* transport selector protocol, 0 = any */
 	uint16_t local_port, remote_port_sel;/* selector ports, 0 = any */
@@ -94,6 +99,8 @@ struct ikd_settings {
 	uint32_t socket_mark;                /* fwmark on IKE sockets, 0 = none */
 	bool nat_marks;                      /* XFRM marks per client behind NAT (l2tpd) */
 	uint32_t mark_base;                  /* first mark handed out */
+	uint32_t fragment_size;              /* largest IKE datagram (UDP payload) we send
+						to a peer that announced fragmentation */
 };
 
 struct ikd_conf {

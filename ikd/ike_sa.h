@@ -183,6 +183,8 @@ struct ike_sa {
 	struct ikd_id local_id, peer_id;
 	struct ike_p1_neg *neg;
 	struct ikev1_frags *frags;      /* fragments being collected (ikev1_frag.h) */
+	uint16_t frag_out_id;           /* fragment id of the last message we fragmented */
+	uint8_t frag_out_digest[8];     /* and its digest: a resend keeps the id */
 	struct ike_xmit xmit;           /* phase 1 */
 	struct ikev1_qm *qms;
 	struct ipsec_sa *children;

@@ -661,24 +661,25 @@ static void test_initial_contact_replaces(void **state)
 	teardown_pair();
 }
 
-/* RSA signatures with X.509 certificates: both sides up, identities are the subjects. */
-static void setup_rsa_pair(const char *r_ca)
+/* RSA signatures with X.509 certificates: both sides up, identities are the subjects.
+ * i_conn: more settings of the initiator's connection; settings: an ikd section for both. */
+static void setup_rsa_pair_with(const char *r_ca, const char *i_conn, const char *settings)
 {
 	static struct side si, sr;
-	char ci[1024], cr[1024];
+	char ci[1400], cr[1400];
 	snprintf(ci, sizeof ci,
-		 "connections = ( { name = \"c\"; local = \"192.0.2.1\"; remote = \"192.0.2.2\";\n"
+		 "%s\nconnections = ( { name = \"c\"; local = \"192.0.2.1\"; remote = \"192.0.2.2\";\n"
 		 "  auth = \"rsa\"; ike = \"aes256-sha256-modp2048\"; esp = \"aes256-sha256\";\n"
 		 "  cert = \"%s/ikd_cert_client.pem\"; key = \"%s/ikd_cert_client.key\";\n"
 		 "  ca = \"%s/ikd_cert_ca.pem\"; remote_id = \"@server.example.org\";\n"
-		 "  local_protoport = \"udp/1701\"; remote_protoport = \"udp/1701\"; } );\n",
-		 L2SEC_TEST_DATA, L2SEC_TEST_DATA, L2SEC_TEST_DATA);
+		 "  local_protoport = \"udp/1701\"; remote_protoport = \"udp/1701\"; %s } );\n",
+		 settings, L2SEC_TEST_DATA, L2SEC_TEST_DATA, L2SEC_TEST_DATA, i_conn);
 	snprintf(cr, sizeof cr,
-		 "connections = ( { name = \"l2tp\"; remote = \"%%any\"; auth = \"rsa\";\n"
+		 "%s\nconnections = ( { name = \"l2tp\"; remote = \"%%any\"; auth = \"rsa\";\n"
 		 "  cert = \"%s/ikd_cert_server.pem\"; key = \"%s/ikd_cert_server.key\";\n"
 		 "  ca = \"%s/%s\"; local_id = \"@server.example.org\";\n"
 		 "  local_protoport = \"udp/1701\"; remote_protoport = \"udp/%%any\"; } );\n",
-		 L2SEC_TEST_DATA, L2SEC_TEST_DATA, L2SEC_TEST_DATA, r_ca);
+		 settings, L2SEC_TEST_DATA, L2SEC_TEST_DATA, L2SEC_TEST_DATA, r_ca);
 	q_head = q_tail = 0;
 	drop_all = false;
 	fragment_above = 0;
@@ -686,6 +687,12 @@ static void setup_rsa_pair(const char *r_ca)
 	side_r = &sr;
 	side_init(&si, ci, "", "192.0.2.1");
 	side_init(&sr, cr, "", "192.0.2.2");
+}
+
+static void setup_rsa_pair(const char *r_ca)
+{
+	/* Fragments both ways would hide what these tests look at: keep messages whole. */
+	setup_rsa_pair_with(r_ca, "", "ikd: { fragment_size = 65535; };");
 }
 
 static void test_rsa_certificates(void **state)
@@ -703,15 +710,61 @@ static void test_rsa_certificates(void **state)
 	teardown_pair();
 }
 
-/* The initiator's certificate message comes in fragments, as from Windows. */
+/* The initiator's certificate message comes in fragments, as from Windows: cut by the
+ * wire here (the initiator announces no fragmentation, so ikd never fragments to it). */
 static void test_rsa_fragmented(void **state)
 {
-	setup_rsa_pair("ikd_cert_ca.pem");
+	setup_rsa_pair_with("ikd_cert_ca.pem", "fragmentation = false;", "");
 	fragment_above = 400;
 	initiate();
 	run_wire();
 	check_established_pair();
 	assert_int_equal(side_r->d.stats.rx_malformed, 0);
+	assert_int_equal(side_r->d.stats.rx_reassembled, 2);    /* MM3 (big KE) and MM5 */
+	assert_int_equal(side_r->d.stats.tx_fragments, 0);
+	teardown_pair();
+}
+
+/* Both sides announce fragmentation and send their certificate messages (MM5, MM6) in
+ * fragments of at most fragment_size bytes (the default, 548); a lost fragment is recovered by the
+ * retransmission, which resends every fragment under the same fragment id. */
+static void test_rsa_fragments_sent(void **state)
+{
+	setup_rsa_pair_with("ikd_cert_ca.pem", "", "");
+	initiate();
+	/* MM1-MM4 whole, then MM5 in fragments: lose its second fragment. */
+	for (int i = 0; i < 4; i++)
+		assert_true(deliver_one());
+	size_t n5 = q_tail - q_head;
+	assert_true(n5 >= 3);
+	size_t max_len = 0;
+	uint16_t id = (uint16_t)(queue[q_head % QMAX].data[32] << 8 | queue[q_head % QMAX].data[33]);
+	for (size_t i = 0; i < n5; i++) {
+		const struct wire_pkt *w = &queue[(q_head + i) % QMAX];
+		assert_int_equal(w->data[16], ISAKMP_PL_FRAG);
+		assert_int_equal(w->data[34], i + 1);                   /* numbers from 1 */
+		assert_int_equal(w->data[35], i + 1 == n5 ? 1 : 0);     /* LAST on the last */
+		assert_int_equal(w->data[32] << 8 | w->data[33], id);
+		max_len = w->len > max_len ? w->len : max_len;
+	}
+	assert_int_equal(max_len, 548);
+	assert_true(deliver_one());
+	q_head++;                                       /* fragment 2 lost */
+	run_wire();
+	assert_false(only_sa(&side_r->d)->established);
+	/* The initiator retransmits MM5: all fragments again, same id. */
+	struct ike_sa *a = only_sa(&side_i->d);
+	ike_xmit_timeout(&a->xmit);
+	assert_int_equal(q_tail - q_head, n5);
+	assert_int_equal(queue[q_head % QMAX].data[32] << 8 | queue[q_head % QMAX].data[33], id);
+	run_wire();
+	check_established_pair();
+	assert_int_equal(side_i->d.stats.tx_fragments, 2 * n5);
+	assert_true(side_r->d.stats.tx_fragments >= 3);        /* MM6 */
+	assert_int_equal(side_r->d.stats.rx_reassembled, 1);
+	assert_int_equal(side_i->d.stats.rx_reassembled, 1);
+	assert_int_equal(side_r->d.stats.rx_malformed, 0);
+	assert_int_equal(side_i->d.stats.rx_malformed, 0);
 	teardown_pair();
 }
 
@@ -887,6 +940,7 @@ int main(void)
 		cmocka_unit_test(test_initial_contact_replaces),
 		cmocka_unit_test(test_rsa_certificates),
 		cmocka_unit_test(test_rsa_fragmented),
+		cmocka_unit_test(test_rsa_fragments_sent),
 		cmocka_unit_test(test_rsa_untrusted),
 		cmocka_unit_test(test_restart_restores_state),
 		cmocka_unit_test(test_restart_reconciles_with_kernel),

@@ -376,7 +376,8 @@ struct ipsec_sa *ipsec_sa_find_spi(struct ike_sa *ike, uint32_t spi, bool inboun
 
 /* ---- Quick Mode exchanges ------------------------------------------------------------ */
 
-/* Finished (or failed) exchanges are kept for their message ids; bound how many. */
+/* Finished (or failed) exchanges are kept for their message ids, and those that gave up
+ * waiting for a late last message; bound how many. */
 #define QM_DONE_KEEP 8
 
 static void trim_done(struct ike_sa *sa)
@@ -384,7 +385,7 @@ static void trim_done(struct ike_sa *sa)
 	unsigned n = 0;
 	struct ikev1_qm *oldest = NULL;
 	for (struct ikev1_qm *qm = sa->qms; qm; qm = qm->next)
-		if (qm->state == QM_DONE) {
+		if (qm->state == QM_DONE || qm->gave_up) {
 			n++;
 			oldest = qm;
 		}

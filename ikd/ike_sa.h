@@ -145,7 +145,9 @@ struct ikev1_qm {
 	struct ikev1_qm *next;
 	uint32_t msgid;
 	uint8_t state;                  /* enum ikev1_state */
-	uint8_t iv[IKE_BLOCK_MAX];
+	bool gave_up;                   /* retransmissions ran out while waiting for the
+					   last message, which still completes it */
+	uint8_t iv[IKE_BLOCK_MAX];      /* this exchange's CBC chain (RFC 2409 appendix B) */
 	struct ike_xmit xmit;
 	struct ike_dh *dh;              /* PFS */
 	uint8_t ni[64], nr[64];

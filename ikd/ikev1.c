@@ -148,6 +148,21 @@ void ikev1_delete_sa(struct ike_sa *sa, bool notify_peer, bool remove_children,
 		ike_sa_destroy(sa);
 }
 
+/* End a Quick Mode that failed but keep its message id (state QM_DONE): the peer's
+ * retransmissions and late messages of it are then dropped as unexpected instead of being
+ * taken for the first message of a new exchange (and decrypted with that one's IV). Its
+ * larval SPI is released. */
+static void qm_abandon(struct ike_sa *sa, struct ikev1_qm *qm)
+{
+	if (qm->child) {
+		kernel_remove_child(&ikd_of(sa)->kernel, sa, qm->child, false);
+		ipsec_sa_free(qm->child);
+		qm->child = NULL;
+	}
+	ike_xmit_clear(&qm->xmit);
+	qm->state = QM_DONE;
+}
+
 void ikev1_xmit_exhausted(struct ike_sa *sa, uint32_t msgid)
 {
 	char why[256];
@@ -162,14 +177,22 @@ void ikev1_xmit_exhausted(struct ike_sa *sa, uint32_t msgid)
 		return;
 	}
 	struct ikev1_qm *qm = ikev1_qm_find(sa, msgid);
-	if (!qm)
+	if (!qm || qm->state == QM_DONE)
 		return;
-	snprintf(why, sizeof why, "Quick Mode %08x: no answer after %u transmissions", msgid,
-		 ike_xmit_get_config()->max_tries);
+	bool wait_qm3 = qm->state == QM_R1;
+	snprintf(why, sizeof why, "Quick Mode %08x: no answer after %u transmissions%s", msgid,
+		 ike_xmit_get_config()->max_tries,
+		 wait_qm3 ? " (a late message 3 still completes it)" : "");
 	ikev1_report_failure(sa, "retransmits_exhausted", why);
-	if (qm->child)
-		kernel_remove_child(&ikd_of(sa)->kernel, sa, qm->child, false);
-	ikev1_qm_free(sa, qm);
+	if (wait_qm3) {
+		/* The initiator installed its SAs on our message 2 and may only be slow (a
+		 * loaded peer answers after our last retransmission): keep the exchange, its
+		 * CBC chain, nonces and SPI, so that its message 3 still installs our side.
+		 * Kept until trimmed with the finished ones (ike_sa.c) or the IKE SA goes. */
+		qm->gave_up = true;
+		return;
+	}
+	qm_abandon(sa, qm);
 }
 
 /* ---- input ------------------------------------------------------------------------------ */
@@ -275,18 +298,8 @@ static void fail_exchange(struct ikev1_in *in, int rc)
 		ikev1_report_failure(sa, in->fail_kind ? in->fail_kind : "quick_mode", why);
 		if (in->err.notify && in->qm && in->qm->state == QM_R0)
 			ikev1_send_notify(sa, in->err.notify, ISAKMP_PROTO_ESP, NULL, 0, NULL, 0);
-		if (in->qm) {
-			/* Keep the message id as done: the peer's retransmissions of this
-			 * exchange are dropped instead of failing (and reported) again. */
-			struct ikev1_qm *qm = in->qm;
-			if (qm->child) {
-				kernel_remove_child(&in->d->kernel, sa, qm->child, false);
-				ipsec_sa_free(qm->child);
-				qm->child = NULL;
-			}
-			ike_xmit_clear(&qm->xmit);
-			qm->state = QM_DONE;
-		}
+		if (in->qm)
+			qm_abandon(sa, in->qm);  /* retransmissions dropped, not reported again */
 		return;
 	}
 	ikev1_report_failure(sa, in->fail_kind, reason);

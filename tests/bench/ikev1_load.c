@@ -13,7 +13,10 @@
  *              [-p 20000] [-k PSK] [-r 3000] [-R 5] [--hold] [--phase1-only]
  *
  * Prints one summary line (rate, failures, latency p50/p99) and one line per failure reason.
- * With --hold the sockets stay open after the run until SIGINT/SIGTERM, so a benchmark can
+ * A handshake counts as done when QM3 is sent; its socket then stays open and answers a
+ * repeated QM2 (the responder did not get QM3: lost, or too late for it) with QM3 again, as
+ * an initiator must: the responder installs its SAs only on QM3. With --hold the sockets
+ * stay open (and keep answering) after the run until SIGINT/SIGTERM, so a benchmark can
  * measure the responder with every SA still held. --phase1-only stops after Main Mode, for
  * measuring on a kernel without ESP (no IPsec SAs then).
  *
@@ -39,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
+#include <sodium.h>
 
 #include "common/buf.h"
 #include "common/secret.h"
@@ -54,6 +58,10 @@
 #define MAX_SRC_RANGES 16
 #define MAX_REASONS 32
 #define QM_MSGID_BASE 0x4c320000u
+#define QM3_MAX 128                     /* HDR + HASH(3) for SHA-256, padded: 76 bytes */
+#define DIGEST_LEN 16
+/* epoll data of a finished handshake's socket: its index in run.done, with this bit. */
+#define DONE_TAG (1ull << 63)
 
 enum hs_state { HS_FREE = 0, HS_MM2, HS_MM4, HS_MM6, HS_QM2 };
 
@@ -104,6 +112,15 @@ struct hs {
 	uint8_t spi[4];
 	uint8_t out[PKT_MAX];           /* our last message, for retransmission */
 	size_t out_len;
+	uint8_t rx_digest[DIGEST_LEN];  /* of the last message we took (QM2 at the end) */
+};
+
+/* A finished handshake: its socket, the QM2 it answered and the QM3 that answered it. */
+struct done_hs {
+	int fd;
+	uint8_t qm2_digest[DIGEST_LEN];
+	uint8_t qm3[QM3_MAX];
+	uint8_t qm3_len;
 };
 
 struct run {
@@ -111,12 +128,13 @@ struct run {
 	struct ike_dh *dh;              /* shared by every handshake (see header) */
 	int ep;
 	struct hs *slots;               /* concurrency entries */
-	int *held;                      /* sockets of established handshakes */
+	struct done_hs *done;           /* established handshakes, answering a repeated QM2 */
 	uint32_t started, ok, failed, in_flight;
 	double *lat_ms;                 /* latency of each success */
 	struct { char text[160]; uint32_t count; } reasons[MAX_REASONS];
 	size_t n_reasons;
 	uint32_t retransmits;
+	uint32_t qm3_resent;            /* repeated QM2 answered with QM3 again */
 };
 
 static double now_s(void)
@@ -140,13 +158,10 @@ static void count_reason(struct run *r, const char *text)
 	r->reasons[i].count++;
 }
 
-static void hs_release(struct run *r, struct hs *h, bool keep_socket)
+static void hs_release(struct run *r, struct hs *h)
 {
 	epoll_ctl(r->ep, EPOLL_CTL_DEL, h->fd, NULL);
-	if (keep_socket && r->o.hold)
-		r->held[r->ok - 1] = h->fd;
-	else
-		close(h->fd);
+	close(h->fd);
 	ikev1_keys_wipe(&h->k);
 	h->st = HS_FREE;
 	r->in_flight--;
@@ -163,13 +178,34 @@ static void hs_fail(struct run *r, struct hs *h, const char *fmt, ...)
 	va_end(ap);
 	count_reason(r, text);
 	r->failed++;
-	hs_release(r, h, false);
+	hs_release(r, h);
 }
 
+/* The slot is free for the next handshake; the socket moves to r->done and stays in the
+ * epoll set. Phase 1 only: nothing to answer, the socket is kept only with --hold. */
 static void hs_done(struct run *r, struct hs *h)
 {
+	uint32_t i = r->ok;
 	r->lat_ms[r->ok++] = (now_s() - h->t_start) * 1000.0;
-	hs_release(r, h, true);
+	struct done_hs *d = &r->done[i];
+	d->fd = -1;
+	if (r->o.phase1_only || h->out_len > QM3_MAX) {
+		epoll_ctl(r->ep, EPOLL_CTL_DEL, h->fd, NULL);
+		if (r->o.hold)
+			d->fd = h->fd;
+		else
+			close(h->fd);
+	} else {
+		d->fd = h->fd;
+		memcpy(d->qm2_digest, h->rx_digest, DIGEST_LEN);
+		memcpy(d->qm3, h->out, h->out_len);
+		d->qm3_len = (uint8_t)h->out_len;
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = DONE_TAG | i };
+		epoll_ctl(r->ep, EPOLL_CTL_MOD, h->fd, &ev);
+	}
+	ikev1_keys_wipe(&h->k);
+	h->st = HS_FREE;
+	r->in_flight--;
 }
 
 static int hs_send(struct run *r, struct hs *h, size_t len)
@@ -496,6 +532,7 @@ static const char *take(struct run *r, struct hs *h, uint8_t *pkt, size_t n)
 		return NULL;
 	if (want_enc)
 		memcpy(h->iv, next, sizeof next);
+	crypto_generichash(h->rx_digest, DIGEST_LEN, pkt, n, NULL, 0);
 	switch (h->st) {
 	case HS_MM2: h->st = HS_MM4; return take_mm2(r, h, &m);
 	case HS_MM4: h->st = HS_MM6; return take_mm4(r, h, &m);
@@ -567,6 +604,23 @@ static int hs_start(struct run *r, struct hs *h)
 	return 0;
 }
 
+/* A finished handshake's socket: the responder repeats QM2 until it gets QM3. */
+static void on_done_readable(struct run *r, struct done_hs *d)
+{
+	uint8_t pkt[PKT_MAX], dg[DIGEST_LEN];
+	for (int i = 0; i < 8; i++) {
+		ssize_t n = recv(d->fd, pkt, sizeof pkt, 0);
+		if (n < 0)
+			return;
+		crypto_generichash(dg, DIGEST_LEN, pkt, (size_t)n, NULL, 0);
+		if (memcmp(dg, d->qm2_digest, DIGEST_LEN) == 0 &&
+		    send(d->fd, d->qm3, d->qm3_len, 0) == d->qm3_len)
+			r->qm3_resent++;
+	}
+}
+
+static void dispatch(struct run *r, const struct epoll_event *ev);
+
 static void on_readable(struct run *r, struct hs *h)
 {
 	static uint8_t pkt[PKT_MAX];
@@ -625,10 +679,37 @@ static int run_load(struct run *r)
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (int i = 0; i < n; i++)
-			on_readable(r, evs[i].data.ptr);
+			dispatch(r, &evs[i]);
 		check_timers(r, now_s());
 	}
 	return 0;
+}
+
+static void dispatch(struct run *r, const struct epoll_event *ev)
+{
+	if (ev->data.u64 & DONE_TAG)
+		on_done_readable(r, &r->done[ev->data.u64 & ~DONE_TAG]);
+	else
+		on_readable(r, ev->data.ptr);
+}
+
+static volatile sig_atomic_t stop;
+
+/* --hold: keep answering repeated QM2s until SIGINT/SIGTERM. */
+static void hold(struct run *r)
+{
+	struct epoll_event evs[64];
+	uint32_t reported = r->qm3_resent;
+	while (!stop) {
+		int n = epoll_wait(r->ep, evs, 64, 1000);
+		for (int i = 0; i < n; i++)
+			dispatch(r, &evs[i]);
+		if (r->qm3_resent != reported) {
+			reported = r->qm3_resent;
+			printf("ikev1_load: holding, qm3_resent=%u\n", reported);
+			fflush(stdout);
+		}
+	}
 }
 
 /* ---- reporting and options ---- */
@@ -651,9 +732,10 @@ static void report(struct run *r, double secs)
 {
 	qsort(r->lat_ms, r->ok, sizeof *r->lat_ms, cmp_double);
 	printf("ikev1_load: group=%s total=%u ok=%u failed=%u concurrency=%u elapsed_s=%.2f "
-	       "rate=%.2f p50_ms=%.1f p99_ms=%.1f retransmits=%u\n", ike_dh_name(r->o.group),
-	       r->o.total, r->ok, r->failed, r->o.concurrency, secs, secs > 0 ? r->ok / secs : 0,
-	       pct(r->lat_ms, r->ok, 50), pct(r->lat_ms, r->ok, 99), r->retransmits);
+	       "rate=%.2f p50_ms=%.1f p99_ms=%.1f retransmits=%u qm3_resent=%u\n",
+	       ike_dh_name(r->o.group), r->o.total, r->ok, r->failed, r->o.concurrency, secs,
+	       secs > 0 ? r->ok / secs : 0, pct(r->lat_ms, r->ok, 50), pct(r->lat_ms, r->ok, 99),
+	       r->retransmits, r->qm3_resent);
 	for (size_t i = 0; i < r->n_reasons; i++)
 		printf("ikev1_load: failure count=%u reason=\"%s\"\n", r->reasons[i].count,
 		       r->reasons[i].text);
@@ -731,6 +813,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 static void on_signal(int sig)
 {
 	(void)sig;
+	stop = 1;
 }
 
 int main(int argc, char **argv)
@@ -746,9 +829,9 @@ int main(int argc, char **argv)
 			strerror(errno));
 	r.slots = calloc(r.o.concurrency, sizeof *r.slots);
 	r.lat_ms = calloc(r.o.total, sizeof *r.lat_ms);
-	r.held = calloc(r.o.total, sizeof *r.held);
+	r.done = calloc(r.o.total, sizeof *r.done);
 	r.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!r.slots || !r.lat_ms || !r.held || r.ep < 0 || ike_dh_new(r.o.group, &r.dh)) {
+	if (!r.slots || !r.lat_ms || !r.done || r.ep < 0 || ike_dh_new(r.o.group, &r.dh)) {
 		fprintf(stderr, "ikev1_load: set-up failed\n");
 		return 1;
 	}
@@ -761,14 +844,15 @@ int main(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 		printf("ikev1_load: holding %u established handshakes' sockets\n", r.ok);
 		fflush(stdout);
-		pause();
+		hold(&r);
 	}
-	for (uint32_t i = 0; r.o.hold && i < r.ok; i++)
-		close(r.held[i]);
+	for (uint32_t i = 0; i < r.ok; i++)
+		if (r.done[i].fd >= 0)
+			close(r.done[i].fd);
 	ike_dh_free(r.dh);
 	free(r.slots);
 	free(r.lat_ms);
-	free(r.held);
+	free(r.done);
 	close(r.ep);
 	return rc ? 1 : r.failed ? 2 : 0;
 }

@@ -184,8 +184,13 @@ cert_pki() {
 # charon_cert_conf NS LOCAL REMOTE NAME PEER IKE ESP PKI: charon in NS (start_charon NS
 # $VM_STATE/NS) authenticates with PKI/NAME.pem as NAME.example.org and wants PEER.example.org
 # signed by PKI/ca.pem; IKEv1 transport mode for UDP/1701, DPD every 5 s (dpd_action clear).
+# CHARON_FRAGMENT_SIZE=N: IKE fragments of at most N-byte datagrams, fragmentation = yes.
 charon_cert_conf() {
 	local ns=$1 local=$2 remote=$3 name=$4 peer=$5 ike=$6 esp=$7 pki=$8 c=$VM_STATE/$1
+	local frag_size="" frag=""
+	if [ -n "${CHARON_FRAGMENT_SIZE:-}" ]; then
+		frag_size="fragment_size = $CHARON_FRAGMENT_SIZE" frag="fragmentation = yes"
+	fi
 	mkdir -p "$c/x509" "$c/x509ca" "$c/private" "$VM_STATE/charon-$ns"
 	cp "$pki/$name.pem" "$c/x509/"
 	cp "$pki/ca.pem" "$c/x509ca/"
@@ -194,10 +199,12 @@ charon_cert_conf() {
 charon {
 	load = random nonce aes sha1 sha2 hmac gmp kdf pem pkcs1 pkcs8 x509 pubkey constraints kernel-netlink socket-default vici
 	install_routes = no
+	$frag_size
 	filelog {
 		main {
 			path = $VM_STATE/charon-$ns/charon.log
 			time_format = %T
+			flush_line = yes
 			default = 1
 			ike = 2
 			cfg = 2
@@ -213,6 +220,7 @@ connections {
 		remote_addrs = $remote
 		proposals = $ike
 		dpd_delay = 5s
+		$frag
 		local {
 			auth = pubkey
 			certs = $name.pem

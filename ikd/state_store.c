@@ -137,20 +137,26 @@ static int read_image(int fd, uint8_t **out, size_t *len)
 	return 0;
 }
 
+static void wipe(struct state_store *s, size_t slot, size_t n);
+
+/* An empty store over what the file holds: zeroed, not truncated (the memfd is sealed
+ * against shrinking, and no key of a discarded record may linger). */
 static int reset(struct state_store *s)
 {
-	if (ftruncate(s->fd, 0) < 0)
+	struct stat st;
+	if (fstat(s->fd, &st) < 0)
 		return -errno;
+	size_t have = ((size_t)st.st_size + STATE_STORE_SLOT - 1) / STATE_STORE_SLOT;
 	free(s->state);
 	s->state = NULL;
 	s->nslots = s->used = s->hint = 0;
-	int rc = grow(s, 64);
-	if (rc == 0) {
-		s->state[0] = SLOT_USED;
-		s->used = 1;
-		rc = write_header(s);
-	}
-	return rc;
+	int rc = grow(s, have > 64 ? have : 64);
+	if (rc < 0)
+		return rc;
+	wipe(s, 1, s->nslots - 1);
+	s->state[0] = SLOT_USED;
+	s->used = 1;
+	return write_header(s);
 }
 
 int state_store_open(int fd, bool fresh, const uint8_t boot_id[STATE_STORE_BOOT_ID_LEN],

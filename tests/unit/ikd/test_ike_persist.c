@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -364,8 +365,11 @@ static void test_store_records_survive_reopen(void **state)
 
 static void test_store_reset_on_other_boot_or_version(void **state)
 {
-	int memfd = memfd_create("store-test", MFD_CLOEXEC);
-	uint8_t *img, body[64] = { 1 };
+	/* Sealed as ikd seals its memfd: a reset cannot truncate, it zeroes. */
+	int memfd = memfd_create("store-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	assert_int_equal(fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL), 0);
+	uint8_t *img, body[64];
+	memset(body, 0xee, sizeof body);
 	size_t len;
 	struct state_store *s = open_store(memfd, true, boot_a, &img, &len);
 	struct store_ref a = { 0 };
@@ -374,6 +378,10 @@ static void test_store_reset_on_other_boot_or_version(void **state)
 	/* Another boot: the kernel state it described is gone; so is the file's. */
 	s = open_store(memfd, false, boot_b, &img, &len);
 	assert_null(img);
+	uint8_t slot[STATE_STORE_SLOT], zero[STATE_STORE_SLOT] = { 0 };
+	assert_int_equal(pread(memfd, slot, sizeof slot, (off_t)a.slot * STATE_STORE_SLOT),
+			 (ssize_t)sizeof slot);
+	assert_memory_equal(slot, zero, sizeof slot);   /* the old record is gone */
 	state_store_close(s);
 	s = open_store(memfd, false, boot_b, &img, &len);
 	assert_non_null(img);

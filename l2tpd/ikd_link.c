@@ -266,8 +266,9 @@ static int parse_protection(const struct nlattr *const *tb, struct ikd_protectio
 
 /* ---- teardown of a lost peer ------------------------------------------------------------ */
 
+/* Destroy the tunnels from addr (only those with mark, unless mark is 0). */
 static unsigned teardown_addr(struct ikd_link *l, const struct sockaddr_storage *addr,
-			      const char *why)
+			      uint32_t mark, const char *why)
 {
 	struct l2tpd *d = l->d;
 	unsigned n = 0;
@@ -278,7 +279,7 @@ static unsigned teardown_addr(struct ikd_link *l, const struct sockaddr_storage 
 	for (uint32_t id = 1; id < 65536; id++) {
 		struct tunnel *t = d->tunnel_by_id[id];
 
-		if (!t || t->torn_down || !same_addr(&t->peer, addr))
+		if (!t || t->torn_down || (mark && t->mark != mark) || !same_addr(&t->peer, addr))
 			continue;
 		/* No StopCCN: the peer's SA is gone, nothing would carry it. */
 		tunnel_destroy(t, why);
@@ -292,27 +293,32 @@ static void on_protected_down(struct ikd_link *l, const struct nlattr *const *tb
 {
 	struct sockaddr_storage addr;
 	char ps[64], q[LOG_QUOTE_MAX], why[200];
-	uint32_t child;
+	struct entry **pe;
+	uint32_t child, mark;
+	unsigned n = 0;
 	int last;
 
 	if (!tb[CTL_A_CHILD_SA_ID])
 		return;
 	child = mnl_attr_get_u32(tb[CTL_A_CHILD_SA_ID]);
-	last = ikd_link_sa_down(l, child, &addr);
-	if (last < 0)
+	if (!(pe = find_child(l, child)))
 		return;
+	mark = (*pe)->p.mark;
+	last = ikd_link_sa_down(l, child, &addr);
 	snprintf(why, sizeof why, "IPsec SA gone (ikd: %s)",
 		 tb[CTL_A_REASON] ? mnl_attr_get_str(tb[CTL_A_REASON]) : "down");
-	log_info("ikd_peer_unprotected", "peer=%s child_sa=%u last=%s reason=%s",
-		 l2tpd_fmt_sa(&addr, ps, sizeof ps), child, last ? "yes" : "no",
+	log_info("ikd_peer_unprotected", "peer=%s child_sa=%u mark=%#x last=%s reason=%s",
+		 l2tpd_fmt_sa(&addr, ps, sizeof ps), child, mark, last ? "yes" : "no",
 		 log_quote(q, sizeof q, why));
-	if (last) {
-		unsigned n = teardown_addr(l, &addr, why);
-
-		if (n)
-			log_notice("peer_lost", "peer=%s tunnels=%u reason=%s",
-				   l2tpd_fmt_sa(&addr, ps, sizeof ps), n, log_quote(q, sizeof q, why));
-	}
+	if (last)
+		n = teardown_addr(l, &addr, 0, why);
+	else if (mark && !lookup_exact(l, &addr, mark))
+		/* One client behind a shared NAT lost its last SA: only its tunnels go. */
+		n = teardown_addr(l, &addr, mark, why);
+	if (n)
+		log_notice("peer_lost", "peer=%s mark=%#x tunnels=%u reason=%s",
+			   l2tpd_fmt_sa(&addr, ps, sizeof ps), last ? 0 : mark, n,
+			   log_quote(q, sizeof q, why));
 }
 
 static void on_protected_up(struct ikd_link *l, const struct nlattr *const *tb)

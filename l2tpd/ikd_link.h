@@ -5,7 +5,8 @@
  *     protect L2TP (transport mode covering UDP/1701), with the peer's IKE identity;
  *   - answers "is this L2TP peer protected?" (require_protected) and "which IKE identity
  *     and IKE SA carry this tunnel?" (session-list);
- *   - tears down a peer's tunnels and sessions at once when ikd loses its last SA for it;
+ *   - tears down a peer's tunnels and sessions at once when ikd loses its last SA for it
+ *     (a client behind a shared NAT: its last SA with its XFRM mark, its tunnels only);
  *   - asks ikd to delete the IKE and IPsec SAs of a client whose L2TP tunnel ended
  *     (delete-peer, 1 s later so that our CDN/StopCCN still reach the client inside the
  *     SA), so nothing waits for DPD;

@@ -4,7 +4,9 @@
 # SAs get their own XFRM mark, l2tpd learns the mark of each client's datagrams and keeps it
 # on that client's tunnel socket, so both get their dedicated IP and ping through. Then
 # alice is disconnected: l2tpd's delete-peer names her NAT-T port and IKE SA, so ikd
-# deletes her SAs only - bob's SAs stay and his ping still works.
+# deletes her SAs only - bob's SAs stay and his ping still works. Last, alice connects again
+# and her client deletes its IKE SA: l2tpd tears down her tunnel at once (her mark lost its
+# last SA) while bob's stays.
 . "$L2SEC_SRC/tests/vm/lib.sh"
 . "$L2SEC_SRC/tests/vm/ikev1-helpers.bash"
 . "$L2SEC_SRC/tests/vm/e2e-helpers.bash"
@@ -50,4 +52,15 @@ grep -q 'event=ikd_delete_skipped' "$VM_STATE/l2tpd.log" && fail "l2tpd skipped 
 [ -n "$(e2e_session_json bob)" ] || fail "bob's session went too"
 [ -z "$(e2e_session_json alice)" ] || fail "vpnctl still lists alice"
 e2e_ping c2 203.0.113.1
-log "PASS: one NAT, two clients; disconnecting alice deleted her SAs (port $port_a) only, bob still pings"
+log "disconnecting alice deleted her SAs (port $port_a) only, bob still pings"
+
+if1=$(e2e_connect c1)
+e2e_ping c1 203.0.113.1
+charon_swanctl c1 --terminate --ike l2tp --timeout 30 > /dev/null 2>&1 || true
+alice_gone() { [ -z "$(e2e_session_json alice)" ]; }
+# at once: well before HELLO (5 s interval, then retransmissions) could notice
+wait_for 10 "l2tpd to drop alice's tunnel at once" alice_gone
+grep -q 'event=peer_lost .*mark=0x10[0-9a-f]' "$VM_STATE/l2tpd.log" || fail "no peer_lost for alice's mark"
+[ -n "$(e2e_session_json bob)" ] || fail "bob's session went with alice's SA"
+e2e_ping c2 203.0.113.1
+log "PASS: one NAT, two clients; disconnect and SA loss of alice touched nothing of bob"

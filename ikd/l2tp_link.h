@@ -20,7 +20,7 @@
 struct ctl_request;
 
 #define L2TP_LINK_DIAG_PEERS 256
-#define L2TP_LINK_DIAG_PER_PEER 8
+#define L2TP_LINK_DIAG_PER_PEER 12
 #define L2TP_LINK_DIAG_REASON_MAX 200
 
 /* Note an engine event (called for every event; child is the IPsec SA of IPSEC_UP/DOWN). */

@@ -1,6 +1,6 @@
 /*
  * ikd/l2tp_link: the per-peer failure memory behind `vpnctl diagnose`.
- *   - reasons are kept per address whatever the port, the last 8;
+ *   - reasons are kept per address whatever the port, the last L2TP_LINK_DIAG_PER_PEER;
  *   - the least recently failing peer is forgotten when the table is full;
  *   - the peer-diag dump, through a real control server and client, carries them in order
  *     with the connection name, filtered by the address asked for.

@@ -349,7 +349,8 @@ void ctl_server_handle_datagram(struct ctl_conn *conn, const void *buf, size_t n
 		/* A datagram may batch many requests: past the queue bound the rest are
 		 * refused (small errors), so one datagram cannot pile up many dumps. */
 		if (conn->queued > conn->srv->max_queue)
-			ctl_conn_send_error(conn, nlh, -ENOBUFS, "answers not read: request dropped", 0);
+			ctl_conn_send_error(conn, nlh, -ENOBUFS,
+					    "answers not read: request dropped", 0);
 		else
 			handle_message(conn, nlh);
 		nlh = mnl_nlmsg_next(nlh, &len);

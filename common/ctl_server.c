@@ -268,7 +268,8 @@ static void server_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		/* Out of descriptors or memory: the listening socket stays readable, so
 		 * stop watching it for a second instead of spinning on accept(). */
-		log_warn("ctl_accept_failed", "socket=%s errno=%d retry_in_sec=1", srv->path, errno);
+		log_warn("ctl_accept_failed", "socket=%s errno=%d retry_in_sec=1", srv->path,
+			 errno);
 		ev_io_stop(loop, &srv->lio);
 		ev_timer_start(loop, &srv->accept_retry);
 		return;

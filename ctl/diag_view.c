@@ -148,7 +148,8 @@ void diag_view_summary(const struct diag_view *v, char *buf, size_t len)
 		const char *status;
 
 		step_words(v, (enum diag_step)s, w, sizeof w, &status);
-		int n = snprintf(buf + off, len - off, "%s%s: %s", s ? ", " : "", step_labels[s], w);
+		int n = snprintf(buf + off, len - off, "%s%s: %s", s ? ", " : "", step_labels[s],
+				 w);
 		if (n < 0)
 			break;
 		off += (size_t)n;

@@ -64,7 +64,8 @@ void l2tp_link_note_event(enum ikd_event ev, const struct ike_sa *sa,
 	case IKD_EV_IPSEC_UP:
 		stage = CTL_DIAG_IPSEC;
 		result = CTL_DIAG_OK;
-		snprintf(text, sizeof text, "IPsec SA %u established (%s mode)", child ? child->id : 0,
+		snprintf(text, sizeof text, "IPsec SA %u established (%s mode)",
+			 child ? child->id : 0,
 			 child && child->params.tunnel ? "tunnel" : "transport");
 		break;
 	case IKD_EV_IPSEC_DOWN:

@@ -572,10 +572,10 @@ void ikd_link_tunnel_ended(struct tunnel *t, const char *reason)
 
 		if (n != 1) {
 			if (n > 1)
-				log_notice("ikd_delete_skipped", "peer=%s ike_sas=%u reason=\"several "
-					   "clients behind this address and no XFRM marks to tell "
-					   "them apart (ikd nat_marks)\"",
-					   l2tpd_fmt_sa(&t->peer, ps, sizeof ps), n);
+				log_notice("ikd_delete_skipped", "peer=%s ike_sas=%u reason=\"%s\"",
+					   l2tpd_fmt_sa(&t->peer, ps, sizeof ps), n,
+					   "several clients behind this address and no XFRM "
+					   "marks to tell them apart (ikd nat_marks)");
 			return;
 		}
 	}

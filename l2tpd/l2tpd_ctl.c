@@ -23,6 +23,7 @@ static int h_status(struct ctl_request *req, void *arg)
 	if (!m)
 		return -ENOMEM;
 	ctl_msg_put_str(m, CTL_A_DAEMON, "l2tpd");
+	ctl_msg_put_str(m, CTL_A_VERSION, L2SEC_VERSION);
 	ctl_msg_put_u32(m, CTL_A_PID, (uint32_t)getpid());
 	ctl_msg_put_u64(m, CTL_A_UPTIME_SEC, (l2tpd_now_ms() - d->started_ms) / 1000);
 	ctl_msg_put_u8(m, CTL_A_LOG_LEVEL, (uint8_t)log_get_level());

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "common/log.h"
 #include "common/secret.h"
@@ -28,6 +29,42 @@ static void usage(FILE *f)
 		   "  -v          debug log\n"
 		   "  -t          check the configuration and exit\n",
 		L2SEC_CONFDIR);
+}
+
+/* Descriptors per client: its tunnel's UDP socket, the PPPoL2TP socket, the PPP channel
+ * and the PPP unit (/dev/ppp twice). Plus a margin for listener, netlink, control socket. */
+#define FDS_PER_CLIENT 4
+#define FDS_FIXED 64
+
+/*
+ * Raise the soft RLIMIT_NOFILE to the hard limit: the usual soft limit of 1024 would stop
+ * l2tpd at about 250 clients with EMFILE. libev polls with epoll, so no select() limit
+ * applies. Under systemd, LimitNOFILE= in l2tpd.service sets both limits (setrlimit is
+ * filtered there, and unneeded).
+ */
+static void raise_fd_limit(uint32_t max_sessions)
+{
+	struct rlimit rl;
+	unsigned long long was, need = (unsigned long long)max_sessions * FDS_PER_CLIENT + FDS_FIXED;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	was = (unsigned long long)rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+			log_warn("fd_limit_raise_failed", "soft=%llu hard=%llu errno=%d", was,
+				 (unsigned long long)rl.rlim_max, errno);
+			rl.rlim_cur = (rlim_t)was;
+		}
+	}
+	log_info("fd_limit", "soft=%llu was=%llu hard=%llu clients=%llu",
+		 (unsigned long long)rl.rlim_cur, was, (unsigned long long)rl.rlim_max,
+		 rl.rlim_cur > FDS_FIXED ? ((unsigned long long)rl.rlim_cur - FDS_FIXED) / FDS_PER_CLIENT : 0);
+	if (rl.rlim_cur != RLIM_INFINITY && (unsigned long long)rl.rlim_cur < need)
+		log_warn("fd_limit_low",
+			 "soft=%llu max_sessions=%u needs=%llu hint=\"LimitNOFILE= or ulimit -n\"",
+			 (unsigned long long)rl.rlim_cur, max_sessions, need);
 }
 
 int main(int argc, char **argv)
@@ -73,6 +110,7 @@ int main(int argc, char **argv)
 		if (conf.auth[i] == PPP_AUTH_MSCHAPV2 && !mschap_available())
 			log_warn("mschapv2_unavailable",
 				 "reason=\"OpenSSL legacy provider (MD4/DES) missing\"");
+	raise_fd_limit(conf.max_sessions);
 	r = l2tpd_start(&d, &conf);
 	if (r == 0)
 		r = l2tpd_run(&d) >= 0 ? 0 : -1;

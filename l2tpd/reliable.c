@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define REL_QUEUE_INITIAL 8   /* slots allocated with the first message; doubled as needed */
+
 struct rel_msg {
 	uint8_t *pkt;
 	uint16_t len;
@@ -16,10 +18,11 @@ struct l2tp_rel {
 	void *ctx;
 	uint16_t peer_tunnel_id;
 	uint16_t peer_rws;
-	/* Send side: q[head..head+count) in Ns order; the first `inflight` have been sent. */
+	/* Send side: a ring q[head..head+count) (mod q_cap, a power of two) in Ns order;
+	 * the first `inflight` have been sent. */
 	uint16_t snd_una;              /* Ns of the oldest unacknowledged message */
-	unsigned q_head, q_count, inflight;
-	struct rel_msg q[L2TP_REL_QUEUE_MAX];
+	unsigned q_head, q_count, q_cap, inflight;
+	struct rel_msg *q;
 	uint32_t retries;
 	uint32_t rto_ms;
 	uint64_t rtx_deadline;
@@ -68,7 +71,8 @@ void l2tp_rel_free(struct l2tp_rel *rel)
 	if (!rel)
 		return;
 	for (unsigned i = 0; i < rel->q_count; i++)
-		free(rel->q[(rel->q_head + i) % L2TP_REL_QUEUE_MAX].pkt);
+		free(rel->q[(rel->q_head + i) & (rel->q_cap - 1)].pkt);
+	free(rel->q);
 	for (unsigned i = 0; i < L2TP_REL_RWS_MAX; i++)
 		free(rel->rx[i].pkt);
 	free(rel);
@@ -88,7 +92,29 @@ static void put16(uint8_t *p, uint16_t v)
 
 static struct rel_msg *q_at(struct l2tp_rel *rel, unsigned i)
 {
-	return &rel->q[(rel->q_head + i) % L2TP_REL_QUEUE_MAX];
+	return &rel->q[(rel->q_head + i) & (rel->q_cap - 1)];
+}
+
+/* Room for one more message: double the ring (oldest first at 0) when it is full. */
+static int q_reserve(struct l2tp_rel *rel)
+{
+	unsigned cap = rel->q_cap ? rel->q_cap * 2 : REL_QUEUE_INITIAL;
+	struct rel_msg *q;
+
+	if (rel->q_count < rel->q_cap)
+		return 0;
+	if (rel->q_count >= L2TP_REL_QUEUE_MAX)
+		return -ENOBUFS;
+	q = malloc(cap * sizeof *q);
+	if (!q)
+		return -ENOMEM;
+	for (unsigned i = 0; i < rel->q_count; i++)
+		q[i] = *q_at(rel, i);
+	free(rel->q);
+	rel->q = q;
+	rel->q_cap = cap;
+	rel->q_head = 0;
+	return 0;
 }
 
 /* (Re)transmit queue entry i with the Nr of now: it acknowledges everything received. */
@@ -115,11 +141,13 @@ static void transmit_more(struct l2tp_rel *rel, uint64_t now)
 int l2tp_rel_send(struct l2tp_rel *rel, uint64_t now, const uint8_t *pkt, size_t len)
 {
 	struct rel_msg *m;
+	int r;
 
 	if (len < L2TP_CTRL_HDR_LEN || len > UINT16_MAX || !(pkt[0] & 0x80))
 		return -EINVAL;
-	if (rel->q_count == L2TP_REL_QUEUE_MAX)
-		return -ENOBUFS;
+	r = q_reserve(rel);
+	if (r < 0)
+		return r;
 	m = q_at(rel, rel->q_count);
 	m->pkt = malloc(len);
 	if (!m->pkt)
@@ -146,7 +174,7 @@ static void process_ack(struct l2tp_rel *rel, uint64_t now, uint16_t nr)
 	for (unsigned i = 0; i < acked; i++) {
 		free(q_at(rel, 0)->pkt);
 		q_at(rel, 0)->pkt = NULL;
-		rel->q_head = (rel->q_head + 1) % L2TP_REL_QUEUE_MAX;
+		rel->q_head = (rel->q_head + 1) & (rel->q_cap - 1);
 		rel->q_count--;
 		rel->inflight--;
 	}

@@ -23,7 +23,13 @@
 
 #include "l2tpd/ctrlmsg.h"
 
-#define L2TP_REL_QUEUE_MAX 64   /* outstanding + waiting messages per tunnel */
+/*
+ * Outstanding + waiting messages per tunnel. The queue grows on demand (a tunnel of a
+ * concentrator may carry thousands of sessions and owe a CDN or ICRP to each of them
+ * while the peer's window, often 4, lets few out); the bound keeps Ns arithmetic
+ * unambiguous (well under 2^15) and a misbehaving peer from growing it for ever.
+ */
+#define L2TP_REL_QUEUE_MAX 16384
 #define L2TP_REL_RWS_MAX   16   /* largest receive window we offer */
 #define L2TP_REL_NO_DEADLINE UINT64_MAX
 

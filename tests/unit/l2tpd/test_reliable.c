@@ -195,6 +195,39 @@ static void test_window_full_and_ack(void **state)
 	assert_int_equal(l2tp_rel_send(r->rel, 0, m, 11), -EINVAL);
 }
 
+/* A tunnel owing a message to each of 1,000 sessions (CDNs, ICRPs) with the peer's
+ * window of 4: everything is queued and goes out in order, four at a time, as acks come;
+ * the queue only refuses past L2TP_REL_QUEUE_MAX. */
+static void test_queue_grows_past_window(void **state)
+{
+	struct rec *r = *state;
+	uint8_t m[64];
+	uint16_t next = 0;
+
+	for (uint16_t i = 0; i < 1000; i++)
+		assert_int_equal(l2tp_rel_send(r->rel, 0, m, mk(m, 0, 0, (uint16_t)(1000 + i))), 0);
+	assert_int_equal(r->nsent, 4);
+	assert_int_equal(l2tp_rel_ns(r->rel), 1000);
+	while (next < 1000) {
+		for (unsigned i = 0; i < r->nsent; i++) {
+			assert_int_equal(r->sent[i].ns, next + i);
+			assert_int_equal(r->sent[i].tag, 1000 + next + i);
+		}
+		next = (uint16_t)(next + r->nsent);
+		r->nsent = 0;
+		input(r, 0, next, 0, true);                 /* ZLB acks all sent so far */
+		assert_true(r->nsent == 4 || next == 1000);
+	}
+	assert_int_equal(r->nsent, 0);
+	assert_true(l2tp_rel_idle(r->rel));
+	/* never acked: the queue stops at its bound, with ENOBUFS */
+	for (unsigned i = 0; i < L2TP_REL_QUEUE_MAX; i++) {
+		assert_int_equal(l2tp_rel_send(r->rel, 0, m, mk(m, 0, 0, 7)), 0);
+		r->nsent = 0;
+	}
+	assert_int_equal(l2tp_rel_send(r->rel, 0, m, mk(m, 0, 0, 7)), -ENOBUFS);
+}
+
 static void test_backoff_schedule_and_death(void **state)
 {
 	struct rec *r = *state;
@@ -296,6 +329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_acked_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window_full_and_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_grows_past_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backoff_schedule_and_death, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_resets_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hello_keepalive, setup, teardown),

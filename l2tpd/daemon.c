@@ -375,6 +375,7 @@ int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf)
 	/* The listener is bound already, but a stale tunnel socket of a dead process cannot
 	 * exist (the kernel deletes tunnels with their last descriptor), so nothing races. */
 	sweep_stale(d);
+	session_binder_start(d);
 	mkdir(L2SEC_RUNDIR, 0755);
 	r = l2tpd_ctl_start(d);
 	if (r < 0)
@@ -399,6 +400,7 @@ void l2tpd_stop(struct l2tpd *d)
 {
 	if (!d->shutting_down && d->tunnel_by_id && d->ev.loop)
 		shutdown_hook(d);
+	session_binder_stop(d);
 	ikd_link_stop(d);
 	fwset_close(d->fwset);
 	d->fwset = NULL;

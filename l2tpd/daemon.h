@@ -59,6 +59,8 @@ struct l2tpd {
 
 	int listen_fd;
 	struct evloop_io listen_io;
+	struct kppp_binder *binder;     /* kppp_bind.h: PPPIOCGCHAN threads; NULL: inline */
+	struct evloop_io binder_io;
 
 	struct tunnel **tunnel_by_id;   /* [65536] */
 	struct tunnel *peer_hash[L2TPD_PEER_BUCKETS];

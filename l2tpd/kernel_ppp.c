@@ -115,7 +115,7 @@ static int kppp_open_dev(void)
 
 int kppp_channel_open(struct kppp_session *s)
 {
-	int chindex, fd, err;
+	int chindex;
 
 	if (s->pppox_fd < 0)
 		return -EBADF;
@@ -124,6 +124,17 @@ int kppp_channel_open(struct kppp_session *s)
 	/* Also marks the socket bound: from now on its frames go to the channel. */
 	if (ioctl(s->pppox_fd, PPPIOCGCHAN, &chindex) < 0)
 		return -errno;
+	return kppp_channel_attach(s, chindex);
+}
+
+int kppp_channel_attach(struct kppp_session *s, int chindex)
+{
+	int fd, err;
+
+	if (s->chan_fd >= 0)
+		return -EBUSY;
+	if (chindex < 0)
+		return -EINVAL;
 	fd = kppp_open_dev();
 	if (fd < 0)
 		return fd;

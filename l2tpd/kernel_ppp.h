@@ -82,9 +82,13 @@ int kppp_pppol2tp_sockaddr(const struct kppp_l2tp_addr *a, void *buf, size_t siz
  * kernel; -EPROTONOSUPPORT: no l2tp_ppp; -ENOENT: no such tunnel. */
 int kppp_pppox_open(struct kppp_session *s, const struct kppp_l2tp_addr *a);
 
-/* PPPIOCGCHAN on the PPPoL2TP socket, then /dev/ppp + PPPIOCATTCHAN into s->chan_fd
- * (non-blocking). -ENOENT/-ENODEV: no /dev/ppp (ppp_generic). */
+/* PPPIOCGCHAN on the PPPoL2TP socket, then kppp_channel_attach(). PPPIOCGCHAN sleeps for
+ * an RCU grace period (kppp_bind.h): l2tpd runs it on kppp_bind's threads instead. */
 int kppp_channel_open(struct kppp_session *s);
+
+/* /dev/ppp + PPPIOCATTCHAN to channel chindex (PPPIOCGCHAN's answer) into s->chan_fd
+ * (non-blocking). -ENOENT/-ENODEV: no /dev/ppp (ppp_generic). */
+int kppp_channel_attach(struct kppp_session *s, int chindex);
 
 /*
  * Create the unit named prefix<n>, n = *next_index, *next_index + 1, ... (names already

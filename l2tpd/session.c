@@ -15,6 +15,7 @@
 #include "l2tpd/fwset.h"
 #include "l2tpd/hook.h"
 #include "l2tpd/ikd_link.h"
+#include "l2tpd/kppp_bind.h"
 #include "l2tpd/l2tp_diag.h"
 #include "l2tpd/lac.h"
 #include "l2tpd/ppp_session.h"
@@ -258,6 +259,12 @@ void session_close(struct session *s, bool send, uint16_t result, const char *re
 	ppp_session_free(s->ppp);
 	s->ppp = NULL;
 	lac_call_end(s);
+	if (s->bind_req) {
+		/* a thread may be in PPPIOCGCHAN on the socket: the binder closes it after */
+		kppp_binder_cancel(d->binder, s->bind_req);
+		s->bind_req = NULL;
+		s->k.pppox_fd = -1;
+	}
 	kppp_session_close(&s->k);
 	if (s->kernel_session && d->kl2tp.k.nl) {
 		int r = kl2tp_session_delete(&d->kl2tp, t->tid, s->sid);
@@ -361,17 +368,14 @@ void session_on_icrq(struct tunnel *t, const struct l2tp_msg *m)
 		  s->sid, peer_sid, s->call_serial);
 }
 
-/* ICCN (§6.11): the call is connected; kernel objects, then PPP. */
-void session_on_iccn(struct tunnel *t, const struct l2tp_msg *m)
+/* The channel is bound (chindex): attach to it and start PPP. */
+static void session_ppp_start(struct session *s, int chindex)
 {
-	struct session *s = session_lookup(t->d, t->tid, m->hdr.session_id);
+	int r = kppp_channel_attach(&s->k, chindex);
 
-	if (!s || s->state != SESSION_WAIT_CONNECT) {
-		log_info("l2tp_msg_unexpected", "tunnel=%u session=%u type=ICCN", t->tid,
-			 m->hdr.session_id);
-		return;
-	}
-	if (session_kernel_open(s, true, true) < 0) {
+	if (r < 0) {
+		log_err("kernel_session_failed", "tunnel=%u session=%u step=\"PPP channel\" err=%d",
+			s->t->tid, s->sid, r);
 		session_close(s, true, L2TP_CDN_NO_RESOURCES_TEMP, "kernel refused the session");
 		return;
 	}
@@ -382,6 +386,78 @@ void session_on_iccn(struct tunnel *t, const struct l2tp_msg *m)
 	}
 	session_set_state(s, SESSION_PPP_LCP);
 	ppp_session_start(s->ppp);
+}
+
+/* A binder thread's PPPIOCGCHAN answer for session cookie (not closed: close cancels). */
+static void session_bound(void *arg, void *cookie, int result)
+{
+	struct session *s = cookie;
+
+	(void)arg;
+	s->bind_req = NULL;
+	if (result < 0) {
+		log_err("kernel_session_failed",
+			"tunnel=%u session=%u step=\"PPPIOCGCHAN\" err=%d", s->t->tid, s->sid, result);
+		session_close(s, true, L2TP_CDN_NO_RESOURCES_TEMP, "kernel refused the session");
+		return;
+	}
+	session_ppp_start(s, result);
+}
+
+static void binder_readable(void *arg, int fd, int events)
+{
+	struct l2tpd *d = arg;
+
+	(void)fd;
+	(void)events;
+	kppp_binder_collect(d->binder, session_bound, d);
+}
+
+void session_binder_start(struct l2tpd *d)
+{
+	d->binder = kppp_binder_new(KPPP_BIND_THREADS, kppp_bind_op_gchan);
+	if (!d->binder) {
+		log_warn("binder_failed", "errno=%d effect=\"PPP channels bound on the event loop\"",
+			 errno);
+		return;
+	}
+	evloop_io_init(&d->binder_io, &d->ev, kppp_binder_event_fd(d->binder), EVLOOP_READ,
+		       binder_readable, d);
+	evloop_io_start(&d->binder_io);
+}
+
+void session_binder_stop(struct l2tpd *d)
+{
+	if (!d->binder)
+		return;
+	evloop_io_stop(&d->binder_io);
+	kppp_binder_free(d->binder);
+	d->binder = NULL;
+}
+
+/* ICCN (§6.11): the call is connected; kernel objects, then PPP (once the channel is
+ * bound, which the binder's threads do when l2tpd has them). */
+void session_on_iccn(struct tunnel *t, const struct l2tp_msg *m)
+{
+	struct l2tpd *d = t->d;
+	struct session *s = session_lookup(d, t->tid, m->hdr.session_id);
+
+	if (!s || s->state != SESSION_WAIT_CONNECT || s->bind_req) {
+		log_info("l2tp_msg_unexpected", "tunnel=%u session=%u type=ICCN", t->tid,
+			 m->hdr.session_id);
+		return;
+	}
+	if (session_kernel_open(s, true, false) < 0) {
+		session_close(s, true, L2TP_CDN_NO_RESOURCES_TEMP, "kernel refused the session");
+		return;
+	}
+	if (d->binder) {
+		s->bind_req = kppp_binder_submit(d->binder, s->k.pppox_fd, s);
+		if (!s->bind_req)
+			session_close(s, true, L2TP_CDN_NO_RESOURCES_TEMP, "out of memory");
+		return;   /* session_bound() goes on */
+	}
+	session_bound(d, s, kppp_bind_op_gchan(s->k.pppox_fd));
 }
 
 /* LAC: ICRP -> ICCN (§6.10, §6.11), then the kernel session and pppd (lac.c). */

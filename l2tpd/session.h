@@ -46,6 +46,7 @@ struct session {
 	bool addr_set;                  /* address and route put on the unit */
 	uint32_t call_serial;
 	struct kppp_session k;
+	struct kppp_bind_req *bind_req; /* PPPIOCGCHAN pending on d->binder (owns k.pppox_fd's use) */
 	struct ppp_session *ppp;        /* NULL until ICCN */
 	struct lac_call *lac_call;      /* LAC calls: lac.c's pppd child */
 	char user[256];                 /* authenticated user, "" before */
@@ -80,6 +81,11 @@ void session_close(struct session *s, bool send_cdn, uint16_t result, const char
 /* The kernel half of a session: genl session, PPPoL2TP and (when channel) our PPP
  * channel; a LAC call leaves the channel to pppd. 0 or -errno (logged). */
 int session_kernel_open(struct session *s, bool lns, bool channel);
+
+/* The PPPIOCGCHAN threads (kppp_bind.h) and their watcher; without them (start failed,
+ * or l2tpd_init alone as in unit tests) channels are bound inline. */
+void session_binder_start(struct l2tpd *d);
+void session_binder_stop(struct l2tpd *d);
 
 /* PPP outcomes (from ppp_session.c). */
 /* Authentication succeeded for user: apply the duplicate-login policy and pick the

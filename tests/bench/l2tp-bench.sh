@@ -8,6 +8,9 @@
 #   L2SEC_BUILD=/work/build-rel scripts/vmtest --timeout 3600 tests/bench/l2tp-bench.sh
 #   L2SEC_L2TP_BENCH_TUNNELS=10 L2SEC_L2TP_BENCH_PER_TUNNEL=100 (default: 1,000 sessions)
 #   L2SEC_L2TP_BENCH_SERVERS="l2tpd xl2tpd" (or one of them)
+#   L2SEC_L2TP_BENCH_INFLIGHT=K: at most K sessions in setup at once (default 0: every call
+#   at once, as after a server restart; the latency percentiles then measure the queue)
+#   L2SEC_L2TP_BENCH_UP_TIMEOUT=S (default 1500); L2SEC_VM_MEM=4096 for 10,000 sessions
 # The client is tests/bench/l2tp-loadgen.py: a user-space LAC + PPP client (CHAP-MD5), one
 # UDP socket per tunnel, so the client side costs little beside either server.
 # Client addresses come from 198.18.0.0/15, the block RFC 2544 reserves for benchmarking
@@ -16,9 +19,13 @@
 . "$L2SEC_SRC/tests/vm/l2tp-helpers.bash"
 
 TUN=${L2SEC_L2TP_BENCH_TUNNELS:-10}
-PER=${L2SEC_L2TP_BENCH_PER_TUNNEL:-100}
+PER_MAX=${L2SEC_L2TP_BENCH_PER_TUNNEL:-100}
+PER_XL2TPD=${L2SEC_L2TP_BENCH_XL2TPD_PER_TUNNEL:-$PER_MAX}   # pppd costs seconds of CPU each
 SERVERS=${L2SEC_L2TP_BENCH_SERVERS:-l2tpd xl2tpd}
-N=$((TUN * PER))
+DOWN=${L2SEC_L2TP_BENCH_DOWN:-1}   # 0: hold, measure, leave the teardown to the VM's end
+N=$((TUN * (PER_MAX > PER_XL2TPD ? PER_MAX : PER_XL2TPD)))
+LG_TIMEOUT=${L2SEC_L2TP_BENCH_UP_TIMEOUT:-1500}   # seconds for all sessions to come up
+INFLIGHT=${L2SEC_L2TP_BENCH_INFLIGHT:-0}   # sessions in setup at once; 0: all calls at once
 LOADGEN=$L2SEC_SRC/tests/bench/l2tp-loadgen.py
 need python3 ip xl2tpd pppd
 modprobe -a l2tp_ppp ppp_generic
@@ -30,13 +37,20 @@ for ((n = 1; n <= N; n++)); do l2tp_user "u$n" "pw-u$n"; done
 awk -F'"' '{ printf "\"%s\" * \"%s\" *\n", $2, $4 }' "$L2TP_ETC/users" >> /etc/ppp/chap-secrets
 
 pss_kb() { # PIDS...: summed PSS in kB
-	local p s=0 v
+	mem_kb Pss "$@"
+}
+mem_kb() { # FIELD PIDS...: summed smaps_rollup FIELD (Pss, Rss) in kB
+	local f=$1 p s=0 v
+	shift
 	for p in "$@"; do
-		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null) || v=0
+		v=$(awk -v f="$f:" '$1 == f { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null) || v=0
 		s=$((s + ${v:-0}))
 	done
 	echo "$s"
 }
+# slab_kb: the kernel's slab memory (reclaimable + not), where sockets, channels, sessions
+# and net devices live; per session it is shared by whatever else the VM does (little).
+slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 cpu_ticks() { # PID: user+system time of PID and its reaped children, in clock ticks
 	awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"
 }
@@ -49,40 +63,52 @@ results=()
 # run NAME: one full cycle against the server already started in srv.
 run() {
 	local name=$1 fifo=$VM_STATE/loadgen.in out=$VM_STATE/loadgen-$1.out m0 a0 m1 a1 up_s t0 t1
-	local main_pid c0 c1
+	local main_pid c0 c1 r0 r1 k0 k1 lat PER N
+	PER=$PER_MAX
+	[ "$name" = l2tpd ] || PER=$PER_XL2TPD
+	N=$((TUN * PER))
 	main_pid=$(server_pids "$name" | awk '{ print $1 }')
 	sleep 2
 	c0=$(cpu_ticks "$main_pid")
 	m0=$(pss_kb $(server_pids "$name"))
+	r0=$(mem_kb Rss $(server_pids "$name"))
+	k0=$(slab_kb)
 	a0=$(avail_kb)
 	rm -f "$fifo"
 	mkfifo "$fifo"
-	start_bg "loadgen-$name" gen bash -c "exec python3 '$LOADGEN' --lns 192.0.2.1 --tunnels $TUN --sessions $PER --timeout 1500 < '$fifo' > '$out'"
+	start_bg "loadgen-$name" gen bash -c "exec python3 '$LOADGEN' --lns 192.0.2.1 --tunnels $TUN --sessions $PER --timeout $LG_TIMEOUT --inflight $INFLIGHT < '$fifo' > '$out'"
 	exec {lg}> "$fifo"
-	wait_for 1600 "$name: $N sessions up" grep -q '^up ' "$out"
+	wait_for $((LG_TIMEOUT + 100)) "$name: $N sessions up" grep -q '^up ' "$out"
 	read -r _ got up_s rest <<< "$(grep '^up ' "$out")"
 	[ "$got" = "$N" ] || fail "$name: only $got of $N sessions came up ($rest)"
+	lat=$(grep -o 'latency_ms.*' <<< "$rest" || echo -)
 	wait_for 120 "$name: $N ppp interfaces" l2tp_ppp_count_is srv "$N"
 	sleep 2
 	m1=$(pss_kb $(server_pids "$name"))
+	r1=$(mem_kb Rss $(server_pids "$name"))
+	k1=$(slab_kb)
 	a1=$(avail_kb)
-	t0=$(date +%s.%N)
-	echo down >&"$lg"
-	exec {lg}>&-
-	wait_for 600 "$name: all sessions down" l2tp_ppp_count_is srv 0
-	t1=$(date +%s.%N)
-	# pppd processes are counted once xl2tpd has reaped them
-	[ "$name" = l2tpd ] || wait_for 120 "the pppds to exit" bash -c '! pgrep -x pppd > /dev/null'
-	sleep 1
-	c1=$(cpu_ticks "$main_pid")
-	local down_s
-	down_s=$(echo "$t1 - $t0" | bc)
-	results+=("$(printf '%-7s %6d %9.1f %9.1f %10.1f %10.1f %12.1f %12.2f' "$name" "$N" \
-		"$(echo "$N / $up_s" | bc -l)" "$(echo "$N / $down_s" | bc -l)" \
+	local down_s=0 down_rate=0
+	if [ "$DOWN" = 1 ]; then
+		t0=$(date +%s.%N)
+		echo down >&"$lg"
+		exec {lg}>&-
+		wait_for $((N / 2 + 300)) "$name: all sessions down" l2tp_ppp_count_is srv 0
+		t1=$(date +%s.%N)
+		# pppd processes are counted once xl2tpd has reaped them
+		[ "$name" = l2tpd ] || wait_for 120 "the pppds to exit" bash -c '! pgrep -x pppd > /dev/null'
+		sleep 1
+		down_s=$(echo "$t1 - $t0" | bc)
+		down_rate=$(echo "$N / $down_s" | bc -l)
+	fi
+	c1=$(cpu_ticks "$main_pid")   # with DOWN=0: the setup's CPU only
+	results+=("$(printf '%-7s %6d %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.2f  %s' "$name" "$N" \
+		"$(echo "$N / $up_s" | bc -l)" "$down_rate" \
 		"$(echo "($m1 - $m0) / $N" | bc -l)" "$(echo "$m1 / $N" | bc -l)" \
+		"$(echo "($r1 - $r0) / $N" | bc -l)" "$(echo "($k1 - $k0) / $N" | bc -l)" \
 		"$(echo "($a0 - $a1) / $N" | bc -l)" \
-		"$(echo "($c1 - $c0) * 1000 / $(getconf CLK_TCK) / $N" | bc -l)")")
-	log "$name: up ${up_s}s, down ${down_s}s, PSS ${m0} -> ${m1} kB, MemAvailable ${a0} -> ${a1} kB"
+		"$(echo "($c1 - $c0) * 1000 / $(getconf CLK_TCK) / $N" | bc -l)" "$lat")")
+	log "$name: up ${up_s}s, down ${down_s}s, PSS ${m0} -> ${m1} kB, RSS ${r0} -> ${r1} kB, Slab ${k0} -> ${k1} kB, MemAvailable ${a0} -> ${a1} kB, $lat"
 }
 
 for server in $SERVERS; do
@@ -101,6 +127,7 @@ for server in $SERVERS; do
 		L2TPD_PID=$BG_PID
 		wait_for 60 "l2tpd to listen" _alive_and l2tpd "$L2TPD_PID" grep -q 'event=listening' "$VM_STATE/l2tpd.log"
 		run l2tpd
+		[ "$DOWN" = 1 ] || break   # 10,000 held: the VM's end takes them down
 		kill -TERM "$L2TPD_PID"
 		wait_for 60 "l2tpd to exit" bash -c "! kill -0 $L2TPD_PID 2>/dev/null"
 		l2tp_nothing_left srv
@@ -133,6 +160,6 @@ for server in $SERVERS; do
 	esac
 done
 
-echo "server  sessions  setup/s teardown/s dPSS/sess  PSS/sess  dMemAvail/sess  CPU-ms/sess  (memory in kB)"
+echo "server  sessions setup/s  down/s dPSS/ses PSS/ses dRSS/ses dSlab/ses dAvail/ses CPU-ms/ses  setup latency (memory in kB)"
 printf '%s\n' "${results[@]}"
 log "PASS"

@@ -7,13 +7,16 @@ little next to the server. Per tunnel one UDP socket; per session ICRQ/ICRP/ICCN
 in L2TP data messages: LCP (magic), CHAP-MD5 or PAP, IPCP (the address the LNS gives).
 
   l2tp-loadgen.py --lns 192.0.2.1 --tunnels 10 --sessions 100 --user-fmt u%d --pw-fmt pw-u%d
-    up       bring everything up, print "up N SECONDS", then wait for a line on stdin
+                 [--inflight K]   (at most K sessions being set up at once; default: all)
+    up       bring everything up, print "up N SECONDS auth_failed=F latency_ms_p50=..",
+             then wait for a line on stdin
     (stdin)  any line: CDN for every session, StopCCN for every tunnel, print "down N SECONDS"
 
 Protocol facts used (RFC 2661, RFC 1661, RFC 1994, RFC 1334, RFC 1332); written for this
 benchmark, not derived from other implementations.
 """
 import argparse
+import collections
 import hashlib
 import os
 import selectors
@@ -84,6 +87,8 @@ class Session:
         self.down = False
         self.sent_at = 0.0
         self.pap_sent = False
+        self.t_call = 0.0    # ICRQ queued: the start of this session's setup latency
+        self.t_up = 0.0
 
     # -- PPP frames in L2TP data messages
     def ppp_send(self, proto, code, ident, data):
@@ -122,7 +127,9 @@ class Session:
             self.pap_request()
         if self.authed and self.ipcp_ours and self.ipcp_theirs and not self.up:
             self.up = True
+            self.t_up = time.monotonic()
             stats["up"] += 1
+            stats["in_setup"] -= 1
 
     def ppp_input(self, frame):
         if frame[:2] == b"\xff\x03":
@@ -238,6 +245,7 @@ class Tunnel:
                              avp(9, u16(self.ctid)), avp(10, u16(16))])
 
     def call(self, s):
+        s.t_call = time.monotonic()
         self.ctrl(ICRQ, 0, [avp(14, u16(s.csid)), avp(15, u32(s.csid))])
 
     def input(self, pkt):
@@ -273,7 +281,8 @@ class Tunnel:
             for i in range(args.sessions):
                 s = Session(self, i)
                 self.sessions.append(s)
-                self.call(s)
+                waiting.append(s)
+            admit()
         elif mt == ICRP:
             s = self.sessions[sid - 1]
             s.lsid = struct.unpack("!H", a[14])[0]
@@ -286,6 +295,8 @@ class Tunnel:
             if s and not s.down:
                 s.down = True
                 stats["cdn_from_lns"] += 1
+                if not s.up:
+                    stats["in_setup"] -= 1
         elif mt == STOPCCN:
             self.closed = True
         self.flush()
@@ -306,6 +317,14 @@ class Tunnel:
             s.ppp_input(pkt[i:])
 
 
+def admit():
+    """Place calls while fewer than --inflight sessions are being set up (0: no limit)."""
+    while waiting and (not args.inflight or stats["in_setup"] < args.inflight):
+        s = waiting.popleft()
+        stats["in_setup"] += 1
+        s.tun.call(s)
+
+
 def pump(sel, tunnels, until, timeout):
     end = time.monotonic() + timeout
     last_rtx = last_report = time.monotonic()
@@ -323,6 +342,7 @@ def pump(sel, tunnels, until, timeout):
                 except ConnectionRefusedError:
                     break
                 t.input(pkt)
+        admit()
         now = time.monotonic()
         for t in tunnels:
             if t.need_ack:
@@ -333,6 +353,9 @@ def pump(sel, tunnels, until, timeout):
                 for s in t.sessions:
                     s.kick(now)
             last_rtx = now
+
+
+waiting = collections.deque()   # sessions whose ICRQ is not placed yet (--inflight)
 
 
 def main():
@@ -346,8 +369,10 @@ def main():
     p.add_argument("--user-fmt", default="u%d")
     p.add_argument("--pw-fmt", default="pw-u%d")
     p.add_argument("--timeout", type=float, default=600)
+    p.add_argument("--inflight", type=int, default=0,
+                   help="sessions being set up at once (0: every call placed at once)")
     args = p.parse_args()
-    stats = {"up": 0, "auth_failed": 0, "cdn_from_lns": 0}
+    stats = {"up": 0, "auth_failed": 0, "cdn_from_lns": 0, "in_setup": 0}
     total = args.tunnels * args.sessions
     sel = selectors.DefaultSelector()
     tunnels = [Tunnel(i) for i in range(args.tunnels)]
@@ -358,7 +383,8 @@ def main():
         t.start()
     pump(sel, tunnels, lambda: stats["up"] >= total, args.timeout)
     t1 = time.monotonic()
-    print("up %d %.3f auth_failed=%d" % (stats["up"], t1 - t0, stats["auth_failed"]), flush=True)
+    print("up %d %.3f auth_failed=%d %s" % (stats["up"], t1 - t0, stats["auth_failed"],
+                                             latency_summary(tunnels)), flush=True)
     # hold until told to tear down, answering echoes meanwhile
     while True:
         r, _, _ = select_stdin()
@@ -370,12 +396,27 @@ def main():
         for s in t.sessions:
             if s.lsid:
                 t.ctrl(CDN, s.lsid, [avp(1, u16(3)), avp(14, u16(s.csid))])
-    pump(sel, tunnels, lambda: all(not t.unacked and not t.queue for t in tunnels), 120)
+    # every CDN acknowledged: as long as the ups may take (a fixed 120 s here once let the
+    # StopCCNs go unsent at 1,000 sessions, and the LNS's HELLO timeout did the teardown)
+    pump(sel, tunnels, lambda: all(not t.unacked and not t.queue for t in tunnels), args.timeout)
     t3 = time.monotonic()
     for t in tunnels:
         t.ctrl(STOPCCN, 0, [avp(9, u16(t.ctid)), avp(1, u16(1))])
-    pump(sel, tunnels, lambda: all(not t.unacked for t in tunnels), 10)
+    pump(sel, tunnels, lambda: all(not t.unacked and not t.queue for t in tunnels), 60)
+    left = sum(len(t.unacked) + len(t.queue) for t in tunnels)
+    if left:
+        print("# %d control messages never acknowledged" % left, flush=True)
     print("down %d %.3f" % (total, t3 - t2), flush=True)
+
+
+def latency_summary(tunnels):
+    """Setup latency (ICRQ queued -> IPCP opened both ways) percentiles, in ms."""
+    lat = sorted(s.t_up - s.t_call for t in tunnels for s in t.sessions if s.up)
+    if not lat:
+        return "latency_ms=none"
+    pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000
+    return "latency_ms_p50=%.0f p90=%.0f p99=%.0f max=%.0f" % (pick(0.5), pick(0.9), pick(0.99),
+                                                               lat[-1] * 1000)
 
 
 def select_stdin():

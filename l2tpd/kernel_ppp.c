@@ -189,7 +189,10 @@ int kppp_unit_create(struct kppp_session *s, struct rtnl *r, const char *prefix,
 		if (!err)
 			err = rtnl_ppp_create(r, fd, name);
 	}
-	if (err == -EOPNOTSUPP) {
+	/* EBUSY: the kernel's ppp_nl_newlink only trylocks ppp_mutex (it holds rtnl, and
+	 * PPPIOCNEWUNIT takes them the other way round), so any concurrent /dev/ppp ioctl of
+	 * another process (a pppd) fails it. PPPIOCNEWUNIT waits for the mutex instead. */
+	if (err == -EOPNOTSUPP || err == -EBUSY) {
 		close(fd);
 		return kppp_unit_create_ioctl(s, r, prefix, next_index);
 	}

@@ -34,8 +34,8 @@ echo nop > "$T/current_tracer"
 # the functions that returned after more than 10 ms (function_graph marks them '*'),
 # first PPPIOCGCHAN only, outermost last
 log "calls over 10 ms inside one sock_ioctl (innermost first):"
-awk '/\* *[0-9.]+ us/ && /\}/ { print "    " $0; if (/sock_ioctl/) exit }' \
-	"$VM_STATE/trace" | sed 's/^ *[0-9]*) *//' >&2
+grep -m1 -B60 '[*@$] *[0-9.]* us.*} /\* sock_ioctl' "$VM_STATE/trace" |
+	grep '[*@$] *[0-9.]* us.*}' | sed 's/^ *[0-9]*) *//; s/^/    /' >&2 || true
 grep -q 'synchronize_rcu\|synchronize_net' "$VM_STATE/trace" &&
 	log "PPPIOCGCHAN waits in synchronize_net (an RCU grace period)"
 

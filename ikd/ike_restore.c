@@ -263,32 +263,53 @@ static void restore_child(struct ikd *d, const struct rec *r, int64_t off,
 	stats->ipsec_sas++;
 }
 
+/* The SPIs (both directions) of every restored pair, sorted, to find kernel SAs that no
+ * record describes in one pass over the kernel's SAs. */
 struct unmanaged_scan {
-	struct ikd *d;
-	unsigned n;
+	uint32_t *spis;
+	size_t n, cap;
+	unsigned unmanaged;
 };
 
-/* Is spi one of ours (inbound or outbound) in some restored pair? */
-static bool spi_known(struct ikd *d, uint32_t spi)
+static void add_spi(struct unmanaged_scan *u, uint32_t spi)
 {
-	for (size_t i = 0; i < d->sas.nbuckets; i++)
-		for (struct ike_sa *sa = d->sas.by_cookie[i]; sa; sa = sa->next_by_cookie)
-			if (ipsec_sa_find_spi(sa, spi, true) || ipsec_sa_find_spi(sa, spi, false))
-				return true;
-	return false;
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 256;
+		uint32_t *v = realloc(u->spis, cap * sizeof *v);
+		if (!v)
+			return;         /* then it reads as unmanaged: only a log line */
+		u->spis = v;
+		u->cap = cap;
+	}
+	u->spis[u->n++] = spi;
+}
+
+static void collect_spis(struct ike_sa *sa, void *arg)
+{
+	for (struct ipsec_sa *c = sa->children; c; c = c->next) {
+		add_spi(arg, c->spi_in);
+		add_spi(arg, c->spi_out);
+	}
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
 }
 
 static int note_unmanaged(const struct xfrm_sa_info *info, void *arg)
 {
 	struct unmanaged_scan *u = arg;
-	if (!info->owned || spi_known(u->d, info->sa.spi))
+	if (!info->owned || (u->n && bsearch(&info->sa.spi, u->spis, u->n, sizeof *u->spis,
+					      cmp_u32)))
 		return 0;
 	char a[64], b[64];
 	log_notice("ipsec_sa_unmanaged", "spi=%08x src=%s dst=%s reqid=%u reason=\"in the "
 		   "kernel without saved state: left until it expires\"", info->sa.spi,
 		   xfrm_ip_str(&info->sa.src, a, sizeof a), xfrm_ip_str(&info->sa.dst, b, sizeof b),
 		   info->sa.reqid);
-	u->n++;
+	u->unmanaged++;
 	return 0;
 }
 
@@ -348,9 +369,13 @@ int ike_restore_from_fd(struct ikd *d, int fd, bool fresh, struct ike_restore_st
 	state_store_image_free(img, len);
 	state_store_sweep(d->store);
 	if (d->kernel.ops && d->kernel.ops->sa_dump) {
-		struct unmanaged_scan u = { d, 0 };
+		struct unmanaged_scan u = { 0 };
+		ike_sa_foreach(&d->sas, collect_spis, &u);
+		if (u.n)
+			qsort(u.spis, u.n, sizeof *u.spis, cmp_u32);
 		d->kernel.ops->sa_dump(d->kernel.ctx, note_unmanaged, &u);
-		stats->unmanaged = u.n;
+		stats->unmanaged = u.unmanaged;
+		free(u.spis);
 	}
 	/* Rewritten at once: what the reconciliation dropped must not come back. */
 	ike_sa_foreach(&d->sas, arm_and_save, NULL);

@@ -112,9 +112,28 @@ static inline const char *rk_strerror(void *ctx)
 	return "recorder";
 }
 
+/* Every live SA, as ours (the l2sec reqid band). */
+static inline int rk_sa_dump(void *ctx, int (*fn)(const struct xfrm_sa_info *, void *),
+			     void *arg)
+{
+	struct rec_kernel *k = ctx;
+	for (size_t i = 0; i < k->n; i++) {
+		if (!k->sas[i].live)
+			continue;
+		struct xfrm_sa_info info;
+		memset(&info, 0, sizeof info);
+		info.sa = k->sas[i].sa;
+		info.owned = true;
+		int rc = fn(&info, arg);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static const struct ikd_kernel_ops rk_ops = {
 	rk_spi_alloc, rk_spi_release, rk_sa_add, rk_sa_del, rk_sa_get, rk_policy_set,
-	rk_policy_del, rk_strerror, NULL,
+	rk_policy_del, rk_strerror, rk_sa_dump,
 };
 
 static inline size_t live_sas(const struct rec_kernel *k)

@@ -475,7 +475,7 @@ static void test_restart_restores_state(void **state)
 	restart_side(side_r, memfd, &st);
 	assert_int_equal(st.ike_sas, 1);
 	assert_int_equal(st.ipsec_sas, 1);
-	assert_int_equal(st.dropped_missing + st.dropped_invalid, 0);
+	assert_int_equal(st.dropped_missing + st.dropped_invalid + st.unmanaged, 0);
 	b = only_sa(&side_r->d);
 	assert_non_null(b);
 	assert_true(b->established);
@@ -545,11 +545,18 @@ static void test_restart_reconciles_with_kernel(void **state)
 	run_wire();
 	check_established_pair();
 	struct ike_sa *b = only_sa(&side_r->d);
+	assert_int_equal(st.unmanaged, 0);
 	rk_find(&side_r->k, b->children->spi_out)->live = false;     /* gone from the kernel */
+	/* An SA of ours that no record describes: left alone, reported. */
+	struct xfrm_sa stray = { .spi = 0xabcd0001, .reqid = 99 };
+	assert_int_equal(rk_sa_add(&side_r->k, &stray, false), 0);
 	restart_side(side_r, memfd, &st);
 	assert_int_equal(st.ike_sas, 1);
 	assert_int_equal(st.ipsec_sas, 0);
 	assert_int_equal(st.dropped_missing, 1);
+	/* The stray SA and the pair's inbound SA (the pair was dropped) are not described. */
+	assert_int_equal(st.unmanaged, 2);
+	assert_non_null(rk_find(&side_r->k, 0xabcd0001));
 	b = only_sa(&side_r->d);
 	assert_null(b->children);
 	/* Deleted by the admin: nothing comes back. */

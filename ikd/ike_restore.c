@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -136,6 +137,13 @@ static int open_state_file(const struct ikd *d, char *path, size_t size)
 	    ((st.st_mode & 077) && fchmod(fd, 0600) < 0)) {
 		close(fd);
 		return -EPERM;
+	}
+	/* One writer: a second ikd started by mistake on the same directory must not
+	 * rewrite (or sweep) the records of the running one. */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		close(fd);
+		return e;
 	}
 	return fd;
 }

@@ -548,7 +548,10 @@ static void test_restart_reconciles_with_kernel(void **state)
 	assert_int_equal(st.unmanaged, 0);
 	rk_find(&side_r->k, b->children->spi_out)->live = false;     /* gone from the kernel */
 	/* An SA of ours that no record describes: left alone, reported. */
-	struct xfrm_sa stray = { .spi = 0xabcd0001, .reqid = 99 };
+	static const uint8_t stray_key[16];
+	struct xfrm_sa stray = { .spi = 0xabcd0001, .reqid = 99,
+				 .crypto = { .encr_key = stray_key, .encr_key_len = 16,
+					     .integ_key = stray_key, .integ_key_len = 16 } };
 	assert_int_equal(rk_sa_add(&side_r->k, &stray, false), 0);
 	restart_side(side_r, memfd, &st);
 	assert_int_equal(st.ike_sas, 1);

@@ -25,7 +25,9 @@
 #include "l2tpd/l2tpd_ctl.h"
 #include "l2tpd/lac.h"
 #include "l2tpd/ppp_session.h"
+#include "l2tpd/restore.h"
 #include "l2tpd/session.h"
+#include "l2tpd/statestore.h"
 #include "l2tpd/tunnel.h"
 #include "l2tpd/udp_sock.h"
 
@@ -233,7 +235,7 @@ static int check_kernel(void)
 static void sweep_stale(struct l2tpd *d)
 {
 	struct knl_ip local;
-	struct kl2tp_owner o = { 0 };
+	struct kl2tp_owner o = { .keep = restore_keep_tunnel, .keep_arg = d };
 	unsigned tunnels = 0, links = 0;
 	const struct sockaddr_storage *ls = &d->conf->listen;
 
@@ -249,7 +251,7 @@ static void sweep_stale(struct l2tpd *d)
 		o.local_port = ntohs(((const struct sockaddr_in6 *)ls)->sin6_port);
 	}
 	kl2tp_sweep(&d->kl2tp, &o, &tunnels);
-	kppp_sweep(&d->rtnl, d->conf->if_prefix, NULL, NULL, &links);
+	kppp_sweep(&d->rtnl, d->conf->if_prefix, restore_keep_ifname, d, &links);
 	if (tunnels || links)
 		log_notice("stale_objects_removed", "tunnels=%u interfaces=%u", tunnels, links);
 }
@@ -284,6 +286,49 @@ static int open_listener(struct l2tpd *d)
 	return 0;
 }
 
+/*
+ * Under systemd with the state store: established tunnels and sessions stay with the
+ * fd store for the next instance (a restart; on a final stop systemd closes them and the
+ * kernel removes everything). Only what is still negotiating is closed. True when done.
+ */
+static bool hand_over(struct l2tpd *d)
+{
+	unsigned kept = 0, sessions = 0;
+
+	if (!d->store)
+		return false;
+	for (uint32_t id = 1; id < 65536; id++) {
+		struct tunnel *t = d->tunnel_by_id[id];
+		struct session *s, *next;
+
+		if (!t || t->reaping)
+			continue;
+		if (!t->store_slot || t->state != TUNNEL_ESTABLISHED) {
+			tunnel_close(t, L2TP_STOPCCN_SHUTTING_DOWN, 0, "l2tpd shutting down");
+			tunnel_destroy(t, "l2tpd shutting down");
+			continue;
+		}
+		for (s = t->sessions; s; s = next) {
+			next = s->tunnel_next;
+			if (!s->fds_stored)
+				session_close(s, true, L2TP_CDN_ADMIN, "l2tpd restarting");
+		}
+	}
+	d->handing_over = true;
+	for (uint32_t id = 1; id < 65536; id++) {
+		struct tunnel *t = d->tunnel_by_id[id];
+
+		if (t && !t->reaping && t->store_slot) {
+			sessions += t->n_sessions;
+			kept++;
+			tunnel_forget(t);
+		}
+	}
+	log_notice("handed_over", "tunnels=%u sessions=%u reason=\"left to the service manager's fd store\"",
+		   kept, sessions);
+	return true;
+}
+
 static void shutdown_hook(void *arg)
 {
 	struct l2tpd *d = arg;
@@ -291,12 +336,14 @@ static void shutdown_hook(void *arg)
 	sd_notify_state("STOPPING=1");
 	d->shutting_down = true;
 	log_notice("shutting_down", "tunnels=%u sessions=%u", d->n_tunnels, d->n_sessions);
-	for (uint32_t id = 1; id < 65536; id++) {
-		struct tunnel *t = d->tunnel_by_id[id];
+	if (!hand_over(d)) {
+		for (uint32_t id = 1; id < 65536; id++) {
+			struct tunnel *t = d->tunnel_by_id[id];
 
-		if (t) {
-			tunnel_close(t, L2TP_STOPCCN_SHUTTING_DOWN, 0, "l2tpd shutting down");
-			tunnel_destroy(t, "l2tpd shutting down");
+			if (t) {
+				tunnel_close(t, L2TP_STOPCCN_SHUTTING_DOWN, 0, "l2tpd shutting down");
+				tunnel_destroy(t, "l2tpd shutting down");
+			}
 		}
 	}
 	tunnel_reap(d);
@@ -373,9 +420,12 @@ int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf)
 		return r;
 	}
 	/* The listener is bound already, but a stale tunnel socket of a dead process cannot
-	 * exist (the kernel deletes tunnels with their last descriptor), so nothing races. */
-	sweep_stale(d);
+	 * exist (the kernel deletes tunnels with their last descriptor), so nothing races.
+	 * What systemd's fd store handed back is taken first, and spared by the sweep. */
 	session_binder_start(d);
+	restore_begin(d);
+	sweep_stale(d);
+	restore_end(d);
 	mkdir(L2SEC_RUNDIR, 0755);
 	r = l2tpd_ctl_start(d);
 	if (r < 0)
@@ -421,6 +471,7 @@ void l2tpd_stop(struct l2tpd *d)
 			d->protected_hash[b] = p->next;
 			free(p);
 		}
+	statestore_close(d);
 	rtnl_close(&d->rtnl);
 	kl2tp_close(&d->kl2tp);
 	pools_free(d);

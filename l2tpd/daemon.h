@@ -28,6 +28,7 @@ struct tunnel;
 struct session;
 struct ippool;
 struct ikd_link;
+struct statestore;
 
 #define L2TPD_PEER_BUCKETS 4096u
 #define L2TPD_SESSION_BUCKETS 16384u
@@ -77,7 +78,9 @@ struct l2tpd {
 	struct tunnel *reap;            /* tunnels to free outside their callbacks */
 	struct evloop_timer reap_timer;
 	struct l2tpd_stats stats;
+	struct statestore *store;       /* statestore.h: restart state, NULL without systemd */
 	bool shutting_down;
+	bool handing_over;              /* exiting with tunnels left to the fd store */
 };
 
 /* Monotonic milliseconds (for the reliable layer and ages). */

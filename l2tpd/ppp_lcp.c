@@ -605,6 +605,32 @@ void ppp_link_echo_tick(struct ppp_link *l)
 		ppp_link_close(l, "peer stopped answering LCP echo requests");
 }
 
+void ppp_link_restore(struct ppp_link *l, const struct ppp_link_saved *v)
+{
+	snprintf(l->user, sizeof l->user, "%s", v->user);
+	snprintf(l->auth.user, sizeof l->auth.user, "%s", v->user);
+	l->auth.method = v->method;
+	l->auth.finished = true;
+	l->auth.success = true;
+	l->lcp.our_magic = v->our_magic;
+	l->lcp.ask_magic = v->our_magic != 0;
+	l->lcp.peer_magic = v->peer_magic;
+	l->lcp.our_mru = v->our_mru;
+	l->lcp.peer_mru = v->peer_mru ? v->peer_mru : 1500;
+	l->lcp.fsm.peer_mru = l->lcp.peer_mru;
+	l->lcp.peer_pfc = v->peer_pfc;
+	l->lcp.peer_acfc = v->peer_acfc;
+	for (uint8_t i = 0; i < PPP_AUTH_METHOD_COUNT && l->cfg->lcp.auth[i] != PPP_AUTH_NONE; i++)
+		if (l->cfg->lcp.auth[i] == v->method)
+			l->lcp.auth_index = i;
+	ppp_fsm_set_state(&l->lcp.fsm, PPP_OPENED);
+	l->ipcp.peer_addr = v->peer_addr;
+	ppp_fsm_set_state(&l->ipcp.fsm, PPP_OPENED);
+	l->addr_held = true;
+	l->network_is_up = true;
+	set_phase(l, PPP_PHASE_NETWORK);
+}
+
 int ppp_link_input(struct ppp_link *l, const uint8_t *frame, size_t len)
 {
 	uint16_t proto;

@@ -172,4 +172,20 @@ void ppp_link_timeout(struct ppp_link *l, enum ppp_timer t);
 /* Call every echo interval; closes the link after too many unanswered echoes. */
 void ppp_link_echo_tick(struct ppp_link *l);
 
+/*
+ * What a restarted daemon knows of a link that was up (statefile.h): LCP, authentication
+ * and IPCP are put straight into Opened, the network phase, with these values, without a
+ * packet being sent; the peer never notices. The address is held (freed by the link when
+ * it goes down, like a negotiated one).
+ */
+struct ppp_link_saved {
+	const char *user;
+	enum ppp_auth_method method;
+	uint32_t our_magic, peer_magic;
+	uint16_t our_mru, peer_mru;
+	bool peer_pfc, peer_acfc;
+	uint32_t peer_addr;               /* host order */
+};
+void ppp_link_restore(struct ppp_link *l, const struct ppp_link_saved *v);
+
 #endif

@@ -229,12 +229,9 @@ void ppp_session_close(struct ppp_session *p, const char *reason)
 	}
 }
 
-void ppp_session_free(struct ppp_session *p)
+/* Timers and watchers off, authentication state wiped, freed. */
+static void session_engine_free(struct ppp_session *p)
 {
-	if (!p)
-		return;
-	p->closing = true;
-	ppp_link_lower_down(&p->link, "session closed");
 	for (int i = 0; i < PPP_TIMER_COUNT; i++)
 		evloop_timer_stop(&p->timers[i]);
 	evloop_timer_stop(&p->echo);
@@ -244,4 +241,36 @@ void ppp_session_free(struct ppp_session *p)
 		evloop_io_stop(&p->unit_io);
 	memwipe(&p->link.auth, sizeof p->link.auth);
 	free(p);
+}
+
+void ppp_session_free(struct ppp_session *p)
+{
+	if (!p)
+		return;
+	p->closing = true;
+	ppp_link_lower_down(&p->link, "session closed");
+	session_engine_free(p);
+}
+
+void ppp_session_forget(struct ppp_session *p)
+{
+	if (!p)
+		return;
+	p->closing = true;
+	session_engine_free(p);
+}
+
+struct ppp_session *ppp_session_adopt(struct session *s, const struct ppp_link_saved *v)
+{
+	struct ppp_session *p = ppp_session_new(s);
+
+	if (!p)
+		return NULL;
+	ppp_link_restore(&p->link, v);
+	evloop_io_init(&p->unit_io, &s->t->d->ev, s->k.unit_fd, EVLOOP_READ, unit_readable, p);
+	evloop_io_start(&p->unit_io);
+	evloop_io_start(&p->chan_io);
+	if (echo_interval_ms)
+		evloop_timer_start(&p->echo, echo_interval_ms, echo_interval_ms);
+	return p;
 }

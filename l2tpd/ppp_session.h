@@ -42,5 +42,11 @@ void ppp_session_start(struct ppp_session *p);
 void ppp_session_close(struct ppp_session *p, const char *reason);
 /* Stop everything at once (the session is being destroyed). NULL is fine. */
 void ppp_session_free(struct ppp_session *p);
+/* Free without a word to the peer or the kernel (exit with the session left to systemd's
+ * fd store). NULL is fine. */
+void ppp_session_forget(struct ppp_session *p);
+/* Restart: an engine for the established session s (channel and unit open) resumed from
+ * saved values: Opened, echo keepalives running, nothing sent. Owned by s. NULL on ENOMEM. */
+struct ppp_session *ppp_session_adopt(struct session *s, const struct ppp_link_saved *v);
 
 #endif

@@ -318,3 +318,23 @@ bool l2tp_rel_idle(const struct l2tp_rel *rel) { return rel->q_count == 0; }
 uint16_t l2tp_rel_ns(const struct l2tp_rel *rel) { return (uint16_t)(rel->snd_una + rel->q_count); }
 uint16_t l2tp_rel_nr(const struct l2tp_rel *rel) { return rel->rcv_nxt; }
 const struct l2tp_rel_stats *l2tp_rel_stats(const struct l2tp_rel *rel) { return &rel->stats; }
+uint16_t l2tp_rel_una(const struct l2tp_rel *rel) { return rel->snd_una; }
+uint16_t l2tp_rel_peer_rws(const struct l2tp_rel *rel) { return rel->peer_rws; }
+
+int l2tp_rel_queued(const struct l2tp_rel *rel, unsigned i, const uint8_t **pkt, size_t *len)
+{
+	const struct rel_msg *m;
+
+	if (i >= rel->q_count)
+		return -ENOENT;
+	m = &rel->q[(rel->q_head + i) % L2TP_REL_QUEUE_MAX];
+	*pkt = m->pkt;
+	*len = m->len;
+	return 0;
+}
+
+void l2tp_rel_resume(struct l2tp_rel *rel, uint16_t ns, uint16_t nr)
+{
+	rel->snd_una = ns;
+	rel->rcv_nxt = nr;
+}

@@ -106,5 +106,16 @@ bool l2tp_rel_idle(const struct l2tp_rel *rel);
 uint16_t l2tp_rel_ns(const struct l2tp_rel *rel);
 uint16_t l2tp_rel_nr(const struct l2tp_rel *rel);
 const struct l2tp_rel_stats *l2tp_rel_stats(const struct l2tp_rel *rel);
+/* Ns of the oldest message not yet acknowledged (l2tp_rel_ns() when idle): what a
+ * restarted daemon resumes from (messages in flight are dropped; see statefile.h). */
+uint16_t l2tp_rel_una(const struct l2tp_rel *rel);
+/* The peer's receive window (from l2tp_rel_set_peer). */
+uint16_t l2tp_rel_peer_rws(const struct l2tp_rel *rel);
+/* The i-th message queued and not yet acknowledged (i < count): 0 with *pkt, *len (valid
+ * until the next call into the instance), -ENOENT past the end. */
+int l2tp_rel_queued(const struct l2tp_rel *rel, unsigned i, const uint8_t **pkt, size_t *len);
+/* A fresh instance continues a control connection of a previous process: the next
+ * message sent gets Ns = ns, the next one expected from the peer is Nr = nr. */
+void l2tp_rel_resume(struct l2tp_rel *rel, uint16_t ns, uint16_t nr);
 
 #endif

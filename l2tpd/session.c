@@ -9,6 +9,7 @@
 #include <linux/ppp_defs.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "l2tpd/daemon.h"
@@ -19,6 +20,7 @@
 #include "l2tpd/l2tp_diag.h"
 #include "l2tpd/lac.h"
 #include "l2tpd/ppp_session.h"
+#include "l2tpd/statestore.h"
 #include "l2tpd/tunnel.h"
 
 static const char *const state_names[SESSION_STATE_COUNT] = {
@@ -95,10 +97,33 @@ static void chain_unlink(struct session **pp, struct session *s, size_t off)
 		}
 }
 
+/* A session sid in t, in the tables. NULL on ENOMEM. */
+static struct session *session_insert(struct tunnel *t, uint16_t sid)
+{
+	struct l2tpd *d = t->d;
+	struct session *s = calloc(1, sizeof *s);
+	uint32_t b;
+
+	if (!s)
+		return NULL;
+	s->t = t;
+	s->sid = sid;
+	s->created_ms = l2tpd_now_ms();
+	kppp_session_init(&s->k);
+	b = sess_key(t->tid, sid) % L2TPD_SESSION_BUCKETS;
+	s->hash_next = d->session_hash[b];
+	d->session_hash[b] = s;
+	s->tunnel_next = t->sessions;
+	t->sessions = s;
+	t->n_sessions++;
+	d->n_sessions++;
+	d->stats.sessions_total++;
+	return s;
+}
+
 struct session *session_new(struct tunnel *t)
 {
 	struct l2tpd *d = t->d;
-	struct session *s;
 	uint16_t sid = 0;
 
 	for (unsigned i = 0; i < 65536 && !sid; i++) {
@@ -107,21 +132,22 @@ struct session *session_new(struct tunnel *t)
 		if (c && !session_lookup(d, t->tid, c))
 			sid = c;
 	}
-	if (!sid || !(s = calloc(1, sizeof *s)))
-		return NULL;
-	s->t = t;
-	s->sid = sid;
-	s->created_ms = l2tpd_now_ms();
-	kppp_session_init(&s->k);
-	uint32_t b = sess_key(t->tid, sid) % L2TPD_SESSION_BUCKETS;
+	return sid ? session_insert(t, sid) : NULL;
+}
 
-	s->hash_next = d->session_hash[b];
-	d->session_hash[b] = s;
-	s->tunnel_next = t->sessions;
-	t->sessions = s;
-	t->n_sessions++;
-	d->n_sessions++;
-	d->stats.sessions_total++;
+struct session *session_adopt(struct tunnel *t, uint16_t sid, uint16_t peer_sid)
+{
+	struct session *s;
+
+	if (!sid || session_lookup(t->d, t->tid, sid))
+		return NULL;
+	s = session_insert(t, sid);
+	if (s) {
+		s->peer_sid = peer_sid;
+		s->kernel_session = true;
+		if (sid > t->d->next_session_id)
+			t->d->next_session_id = sid;   /* fresh ids continue after the restored ones */
+	}
 	return s;
 }
 
@@ -256,6 +282,7 @@ void session_close(struct session *s, bool send, uint16_t result, const char *re
 	event_session(s, CTL_EVT_SESSION_DOWN, reason);
 	if (s->up_announced)
 		integrations_session(s, false, reason);
+	statestore_session_gone(s);
 	ppp_session_free(s->ppp);
 	s->ppp = NULL;
 	lac_call_end(s);
@@ -280,6 +307,50 @@ void session_close(struct session *s, bool send, uint16_t result, const char *re
 	t->n_sessions--;
 	d->n_sessions--;
 	free(s);
+}
+
+void session_forget(struct session *s)
+{
+	struct tunnel *t = s->t;
+	struct l2tpd *d = t->d;
+	int *fds[3] = { &s->k.pppox_fd, &s->k.chan_fd, &s->k.unit_fd };
+
+	ppp_session_forget(s->ppp);
+	s->ppp = NULL;
+	for (int i = 0; i < 3; i++)
+		if (*fds[i] >= 0) {
+			close(*fds[i]);   /* our copy: the store's keeps the object */
+			*fds[i] = -1;
+		}
+	release_names(s);
+	chain_unlink(&d->session_hash[sess_key(t->tid, s->sid) % L2TPD_SESSION_BUCKETS], s,
+		     offsetof(struct session, hash_next));
+	chain_unlink(&t->sessions, s, offsetof(struct session, tunnel_next));
+	t->n_sessions--;
+	d->n_sessions--;
+	free(s);
+}
+
+int session_claim_names(struct session *s, const char *user, struct in_addr ip)
+{
+	struct l2tpd *d = s->t->d;
+	uint32_t ab = ntohl(ip.s_addr) % L2TPD_ADDR_BUCKETS, ub = str_hash(user) % L2TPD_USER_BUCKETS;
+	int r;
+
+	if (session_by_user(d, user) || session_by_addr(d, ip))
+		return -EADDRINUSE;
+	r = l2tpd_addr_claim(d, ip);
+	if (r < 0)
+		return r;
+	snprintf(s->user, sizeof s->user, "%s", user);
+	s->client_ip = ip;
+	s->have_addr = true;
+	s->addr_next = d->addr_hash[ab];
+	d->addr_hash[ab] = s;
+	s->user_next = d->user_hash[ub];
+	d->user_hash[ub] = s;
+	s->in_user_hash = true;
+	return 0;
 }
 
 int session_kernel_open(struct session *s, bool lns, bool channel)
@@ -386,6 +457,7 @@ static void session_ppp_start(struct session *s, int chindex)
 	}
 	session_set_state(s, SESSION_PPP_LCP);
 	ppp_session_start(s->ppp);
+	statestore_session_sync(s);
 }
 
 /* A binder thread's PPPIOCGCHAN answer for session cookie (not closed: close cancels). */
@@ -616,5 +688,6 @@ int session_network_up(struct session *s, uint16_t mtu)
 	l2tp_diag_session_up(s);
 	s->up_announced = true;
 	integrations_session(s, true, NULL);
+	statestore_session_sync(s);
 	return 0;
 }

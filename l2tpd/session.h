@@ -57,6 +57,8 @@ struct session {
 	struct session *hash_next;      /* d->session_hash */
 	struct session *user_next;      /* d->user_hash */
 	struct session *addr_next;      /* d->addr_hash */
+	unsigned store_slot;            /* statestore.h: slot + 1, 0 = not kept for restarts */
+	bool fds_stored;                /* sock/chan/unit are in systemd's fd store */
 };
 
 const char *session_state_name(enum session_state s);
@@ -71,6 +73,18 @@ struct session *session_lookup(struct l2tpd *d, uint16_t tid, uint16_t sid);
 
 /* A new session in t with a fresh id (LAC side: the caller sends ICRQ). NULL on ENOMEM. */
 struct session *session_new(struct tunnel *t);
+
+/*
+ * Restart (restore.h): the established session sid of the tunnel, whose kernel session
+ * exists; the caller fills in the rest. NULL when the id is taken or on ENOMEM.
+ */
+struct session *session_adopt(struct tunnel *t, uint16_t sid, uint16_t peer_sid);
+/* A restored session takes its user name and address back (pool and tables).
+ * -EADDRINUSE when another session holds either, or the pool's -errno. */
+int session_claim_names(struct session *s, const char *user, struct in_addr ip);
+/* Exit with the session left to systemd's fd store: freed, our descriptors closed, the
+ * kernel objects, the peer and the store untouched. */
+void session_forget(struct session *s);
 
 /*
  * End the session: a CDN with result/error/reason to the peer when send_cdn (and the

@@ -16,6 +16,7 @@
 #include "l2tpd/l2tp_diag.h"
 #include "l2tpd/lac.h"
 #include "l2tpd/session.h"
+#include "l2tpd/statestore.h"
 #include "l2tpd/udp_sock.h"
 
 #define TUNNEL_CLOSE_LINGER_MS 3000   /* keep acking a peer's StopCCN retransmissions */
@@ -60,6 +61,7 @@ static void rearm(struct tunnel *t)
 
 	if (!t->rel)
 		return;
+	statestore_tunnel_sync(t);   /* Ns/Nr or the queue may have moved */
 	dl = l2tp_rel_next_deadline(t->rel);
 	if (dl == L2TP_REL_NO_DEADLINE) {
 		evloop_timer_stop(&t->rel_timer);
@@ -220,55 +222,115 @@ static int tunnel_set_mark(struct tunnel *t, uint32_t mark)
 	return r;
 }
 
+/* A tunnel on fd (owned from here on, closed on failure) with id tid. */
+static struct tunnel *tunnel_new(struct l2tpd *d, uint16_t tid, int fd,
+				 const struct sockaddr_storage *peer, socklen_t peer_len, bool lac)
+{
+	struct l2tp_rel_cfg rc;
+	struct tunnel *t = calloc(1, sizeof *t);
+
+	if (t) {
+		t->created_ms = l2tpd_now_ms();
+		l2tp_rel_cfg_default(&rc);
+		rc.our_rws = d->conf->rws;
+		rc.hello_interval_ms = d->conf->hello_ms;
+		t->rel = l2tp_rel_new(&rc, &rel_ops, t, t->created_ms);
+	}
+	if (!t || !t->rel) {
+		if (t)
+			free(t);
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	t->d = d;
+	t->tid = tid;
+	t->lac = lac;
+	t->peer = *peer;
+	t->peer_len = peer_len;
+	t->fd = fd;
+	evloop_timer_init(&t->rel_timer, &d->ev, rel_timer_cb, t);
+	evloop_timer_init(&t->close_timer, &d->ev, close_timer_cb, t);
+	evloop_io_init(&t->io, &d->ev, t->fd, EVLOOP_READ, tunnel_readable, t);
+	evloop_io_start(&t->io);
+	d->tunnel_by_id[tid] = t;
+	peer_link(t);
+	d->n_tunnels++;
+	d->stats.tunnels_total++;
+	return t;
+}
+
 struct tunnel *tunnel_create(struct l2tpd *d, const struct sockaddr_storage *peer,
 			     socklen_t peer_len, bool lac)
 {
-	struct l2tp_rel_cfg rc;
 	struct udp_sock_cfg uc = {
 		.local = (const struct sockaddr *)&d->conf->listen,
 		.local_len = d->conf->listen_len,
 		.peer = (const struct sockaddr *)peer, .peer_len = peer_len,
 	};
-	struct tunnel *t;
 	uint16_t id = alloc_tunnel_id(d);
+	int fd;
 
 	if (!id) {
 		errno = ENOSPC;
 		return NULL;
 	}
-	t = calloc(1, sizeof *t);
-	if (!t)
-		return NULL;
-	t->d = d;
-	t->tid = id;
-	t->lac = lac;
-	t->peer = *peer;
-	t->peer_len = peer_len;
-	t->created_ms = l2tpd_now_ms();
-	l2tp_rel_cfg_default(&rc);
-	rc.our_rws = d->conf->rws;
-	rc.hello_interval_ms = d->conf->hello_ms;
-	t->rel = l2tp_rel_new(&rc, &rel_ops, t, t->created_ms);
-	t->fd = udp_sock_open(&uc);
-	if (!t->rel || t->fd < 0) {
-		int e = t->fd < 0 ? -t->fd : ENOMEM;
-
-		if (t->fd >= 0)
-			close(t->fd);
-		l2tp_rel_free(t->rel);
-		free(t);
-		errno = e;
+	fd = udp_sock_open(&uc);
+	if (fd < 0) {
+		errno = -fd;
 		return NULL;
 	}
-	evloop_timer_init(&t->rel_timer, &d->ev, rel_timer_cb, t);
-	evloop_timer_init(&t->close_timer, &d->ev, close_timer_cb, t);
-	evloop_io_init(&t->io, &d->ev, t->fd, EVLOOP_READ, tunnel_readable, t);
-	evloop_io_start(&t->io);
-	d->tunnel_by_id[id] = t;
-	peer_link(t);
-	d->n_tunnels++;
-	d->stats.tunnels_total++;
+	return tunnel_new(d, id, fd, peer, peer_len, lac);
+}
+
+struct tunnel *tunnel_adopt(struct l2tpd *d, uint16_t tid, int fd,
+			    const struct sockaddr_storage *peer, const struct tunnel_resume *res)
+{
+	socklen_t len = peer->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						    : sizeof(struct sockaddr_in);
+	socklen_t mlen = sizeof(uint32_t);
+	struct tunnel *t;
+
+	if (!tid || d->tunnel_by_id[tid]) {
+		close(fd);
+		errno = EEXIST;
+		return NULL;
+	}
+	t = tunnel_new(d, tid, fd, peer, len, false);
+	if (!t)
+		return NULL;
+	/* the client's XFRM mark stays on the socket itself */
+	if (getsockopt(fd, SOL_SOCKET, SO_MARK, &t->mark, &mlen) < 0)
+		t->mark = 0;
+	t->peer_tid = res->peer_tid;
+	t->state = TUNNEL_ESTABLISHED;
+	t->kernel = true;
+	t->fd_stored = true;
+	t->store_slot = res->store_slot;
+	if (res->created_ms && res->created_ms <= t->created_ms)
+		t->created_ms = res->created_ms;
+	snprintf(t->hostname, sizeof t->hostname, "%s", res->host);
+	l2tp_rel_set_peer(t->rel, res->peer_tid, res->peer_rws);
+	l2tp_rel_resume(t->rel, res->ns, res->nr);
+	rearm(t);   /* the HELLO clock, and the record rewritten by this process */
 	return t;
+}
+
+void tunnel_forget(struct tunnel *t)
+{
+	struct l2tpd *d = t->d;
+
+	while (t->sessions)
+		session_forget(t->sessions);
+	if (!t->torn_down) {
+		t->torn_down = true;
+		peer_unlink(t);
+		d->n_tunnels--;
+	}
+	t->kernel = false;
+	set_state(t, TUNNEL_CLOSING);
+	evloop_io_stop(&t->io);
+	queue_reap(t);
 }
 
 static void event_tunnel_ended(struct tunnel *t, const char *reason)
@@ -313,6 +375,7 @@ static void tunnel_teardown(struct tunnel *t, const char *reason)
 		lac_tunnel_ended(t, reason);
 	}
 	set_state(t, TUNNEL_CLOSING);
+	statestore_tunnel_gone(t);
 }
 
 void tunnel_destroy(struct tunnel *t, const char *reason)
@@ -480,6 +543,7 @@ void tunnel_established(struct tunnel *t)
 	char ps[64];
 
 	set_state(t, TUNNEL_ESTABLISHED);
+	statestore_tunnel_sync(t);
 	log_info("tunnel_up", "tunnel=%u peer_tunnel=%u peer=%s host=%s role=%s", t->tid,
 		 t->peer_tid, l2tpd_fmt_sa(&t->peer, ps, sizeof ps),
 		 t->hostname[0] ? t->hostname : "-", t->lac ? "lac" : "lns");

@@ -64,6 +64,8 @@ struct tunnel {
 	struct tunnel *peer_next;       /* d->peer_hash chain */
 	struct tunnel *reap_next;
 	void *lac_ctx;                  /* lac.c's per-tunnel data */
+	unsigned store_slot;            /* statestore.h: slot + 1, 0 = not kept for restarts */
+	bool fd_stored;                 /* fd is in systemd's fd store */
 };
 
 const char *tunnel_state_name(enum tunnel_state s);
@@ -78,6 +80,23 @@ void tunnel_listener_input(struct l2tpd *d, const struct sockaddr_storage *peer,
  */
 struct tunnel *tunnel_create(struct l2tpd *d, const struct sockaddr_storage *peer,
 			     socklen_t peer_len, bool lac);
+
+/*
+ * Restart (restore.h): take back the established tunnel tid on its connected socket fd
+ * (owned from here on; closed on failure) towards peer, its control connection resumed
+ * where the previous process left it. NULL with errno set (EEXIST: id in use).
+ */
+struct tunnel_resume {
+	uint16_t peer_tid, peer_rws, ns, nr;
+	uint64_t created_ms;
+	const char *host;
+	unsigned store_slot;            /* statestore slot + 1 */
+};
+struct tunnel *tunnel_adopt(struct l2tpd *d, uint16_t tid, int fd,
+			    const struct sockaddr_storage *peer, const struct tunnel_resume *res);
+/* Exit with the tunnel left to systemd's fd store: free it and its sessions (our copies
+ * of the descriptors closed) without touching the kernel, the peer or the store. */
+void tunnel_forget(struct tunnel *t);
 
 /* Queue a control message built in buf (reliable delivery). 0 or -errno. */
 int tunnel_send(struct tunnel *t, uint8_t *buf, size_t len);

@@ -34,7 +34,6 @@ json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"]*\).*/\1/p" <<< "$2"; }
 count_log() { grep -c "$1" "$VM_STATE/l2tpd.log" || true; }
 
 e2e_alice_up
-spi=$(xfrm_spi server "$E2E_NAT_PUBLIC" "$E2E_SERVER")
 ifs=$(server_ppp)
 [ -n "$ifs" ] || fail "no ppp interface on the server"
 idx_c=$(ip netns exec client cat "/sys/class/net/$E2E_IFC/ifindex")
@@ -61,7 +60,7 @@ check_kept() {
 	[ "$(json_field age_sec "$s")" -ge "$age0" ] || fail "alice's uptime was reset: $s (before: $s0)"
 	! grep -q 'restore_dropped' "$VM_STATE/l2tpd.log" ||
 		fail "something was dropped: $(grep restore_dropped "$VM_STATE/l2tpd.log")"
-	log "after the $what: $s"
+	log "after the $what: $s; $(grep -o 'event=restored .*' "$VM_STATE/l2tpd.log" | tail -n 1)"
 }
 
 # ping_loss LOG: "sent received" of a finished ping.
@@ -97,31 +96,31 @@ e2e_ping client 203.0.113.1
 
 log "a control message after the restarts: disconnect alice"
 e2e_vpnctl disconnect alice > /dev/null || fail "vpnctl disconnect alice failed"
-wait_for 20 "the client's ppp link to go" e2e_no_ppp client
-wait_for 20 "the server to hold no ppp interface" e2e_no_ppp server
-wait_for 10 "the kernel session to go" no_l2tp_session
-[ "$(sd_fdstore_count l2tpd)" -le 2 ] || fail "the fd store still holds $(sd_fdstore_count l2tpd) fds after the disconnect"
-xl2tpd_control client "c server"
-ppp_wait client 60 > /dev/null
+wait_for 15 "the server to hold nothing of alice" e2e_server_clean_of "$E2E_NAT_PUBLIC"
+wait_for 30 "the client's ppp interface to go" e2e_no_ppp client
+wait_for 10 "the client's SAs to go (ikd's Delete)" e2e_no_xfrm client
+[ -z "$(ip -n server l2tp show session)" ] || fail "an L2TP session is left"
+[ "$(sd_fdstore_count l2tpd)" = 1 ] || fail "the fd store holds $(sd_fdstore_count l2tpd) fds, not just the state file"
+E2E_IFC=$(e2e_connect client)
 e2e_ping client 203.0.113.1
 grep -q '"user":"alice"' <<< "$(e2e_session_json alice)" || fail "alice did not come back"
-log "disconnect after restarts cleans up; alice reconnected"
+log "disconnect after the restarts removed everything; alice reconnected"
 
 log "l2tpd without systemd: a plain restart cleans up and the client reconnects"
 # A final stop under systemd hands over too (l2tpd cannot tell it from a restart): the
-# store is released and the kernel objects go, but the client hears nothing, so close the
-# tunnel first, as docs/systemd.md says.
-e2e_vpnctl disconnect peer "$E2E_NAT_PUBLIC" > /dev/null || fail "vpnctl disconnect peer failed"
-wait_for 20 "the client's ppp link to go" e2e_no_ppp client
+# store is released and the kernel objects go, but the client hears nothing, so end her
+# connection first, as docs/systemd.md says.
+e2e_vpnctl disconnect alice > /dev/null || fail "vpnctl disconnect alice failed"
+wait_for 15 "the server to hold nothing of alice" e2e_server_clean_of "$E2E_NAT_PUBLIC"
+wait_for 30 "the client's ppp interface to go" e2e_no_ppp client
+wait_for 10 "the client's SAs to go" e2e_no_xfrm client
 systemctl --user stop l2tpd
-wait_for 10 "the fd store to be released" sh -c "[ -z \"\$(ip -n server l2tp show tunnel)\" ]"
 start_bg l2tpd-plain server "$L2TPD" -d -f "$E2E_RUN/l2tpd.conf"
 L2TPD_PID=$BG_PID
 wait_for 20 "plain l2tpd to listen" grep -q 'event=listening' "$VM_STATE/l2tpd-plain.log"
-wait_for 10 "plain l2tpd to resync from ikd" grep -q 'event=ikd_resynced protected_sas=1' "$VM_STATE/l2tpd-plain.log"
-xl2tpd_control client "c server"
-ppp_wait client 60 > /dev/null
+E2E_IFC=$(e2e_connect client)
 e2e_ping client 203.0.113.1
+spi=$(xfrm_spi server "$E2E_NAT_PUBLIC" "$E2E_SERVER")
 e2e_stop "$L2TPD_PID"
 wait_for 20 "the client's ppp link to go (StopCCN)" e2e_no_ppp client
 wait_for 10 "the kernel session to go" no_l2tp_session

@@ -321,10 +321,66 @@ static void test_peer_window_one(void **state)
 	assert_int_equal(r->sent[1].ns, 1);
 }
 
+/* A restarted daemon: the state a first instance saved (oldest unacked Ns, Nr, queued
+ * messages) resumed in a second instance resends those messages with their Ns. */
+static void test_resume_after_restart(void **state)
+{
+	struct rec *r = *state, r2;
+	struct l2tp_rel_cfg cfg;
+	uint8_t m[64], saved[3][64];
+	size_t saved_len[3];
+	const uint8_t *pkt;
+	size_t len;
+	unsigned n = 0;
+
+	input(r, 0, 0, 100, false);                       /* peer's Ns 0: our Nr becomes 1 */
+	for (uint16_t tag = 1; tag <= 3; tag++)
+		assert_int_equal(l2tp_rel_send(r->rel, r->now, m, mk(m, 0, 0, tag)), 0);
+	input(r, 0, 1, 0, true);                          /* ZLB acks our Ns 0 */
+	assert_int_equal(l2tp_rel_una(r->rel), 1);
+	assert_int_equal(l2tp_rel_ns(r->rel), 3);
+	assert_int_equal(l2tp_rel_nr(r->rel), 1);
+	assert_int_equal(l2tp_rel_peer_rws(r->rel), 4);
+	while (l2tp_rel_queued(r->rel, n, &pkt, &len) == 0) {
+		memcpy(saved[n], pkt, len);
+		saved_len[n++] = len;
+	}
+	assert_int_equal(n, 2);                           /* tags 2 and 3 */
+	assert_int_equal(rd16(saved[0] + saved_len[0] - 2), 2);
+	assert_int_equal(l2tp_rel_queued(r->rel, 2, &pkt, &len), -ENOENT);
+
+	memset(&r2, 0, sizeof r2);
+	l2tp_rel_cfg_default(&cfg);
+	r2.rel = l2tp_rel_new(&cfg, &ops, &r2, 0);
+	l2tp_rel_set_peer(r2.rel, 77, 4);
+	l2tp_rel_resume(r2.rel, 1, 1);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(l2tp_rel_send(r2.rel, 0, saved[i], saved_len[i]), 0);
+	assert_int_equal(r2.nsent, 2);
+	assert_int_equal(r2.sent[0].ns, 1);
+	assert_int_equal(r2.sent[0].nr, 1);
+	assert_int_equal(r2.sent[0].tag, 2);
+	assert_int_equal(r2.sent[1].ns, 2);
+	assert_int_equal(r2.sent[1].tag, 3);
+	assert_int_equal(l2tp_rel_ns(r2.rel), 3);
+	/* the peer's next message (Ns 1) is delivered, not taken for a duplicate */
+	{
+		struct l2tp_ctrl_hdr h;
+		size_t l = mk(m, 1, 3, 0x77);
+
+		assert_int_equal(l2tp_ctrl_hdr_parse(m, l, &h), 0);
+		assert_int_equal(l2tp_rel_input(r2.rel, 0, &h, m, l), 1);
+		assert_int_equal(r2.delivered[0], 0x77);
+		assert_true(l2tp_rel_idle(r2.rel));           /* Nr 3 acked both */
+	}
+	l2tp_rel_free(r2.rel);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_in_order_and_delayed_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_after_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_piggybacks_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_acked_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_order, setup, teardown),

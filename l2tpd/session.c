@@ -256,6 +256,21 @@ static void release_names(struct session *s)
 	session_release_addr(s);
 }
 
+/* Out of every table, freed (the kernel objects are already dealt with). */
+static void session_unlink_free(struct session *s)
+{
+	struct tunnel *t = s->t;
+	struct l2tpd *d = t->d;
+
+	release_names(s);
+	chain_unlink(&d->session_hash[sess_key(t->tid, s->sid) % L2TPD_SESSION_BUCKETS], s,
+		     offsetof(struct session, hash_next));
+	chain_unlink(&t->sessions, s, offsetof(struct session, tunnel_next));
+	t->n_sessions--;
+	d->n_sessions--;
+	free(s);
+}
+
 void session_close(struct session *s, bool send, uint16_t result, const char *reason)
 {
 	struct tunnel *t = s->t;
@@ -300,19 +315,11 @@ void session_close(struct session *s, bool send, uint16_t result, const char *re
 			log_debug("kernel_session_delete", "tunnel=%u session=%u err=%d", t->tid,
 				  s->sid, r);
 	}
-	release_names(s);
-	chain_unlink(&d->session_hash[sess_key(t->tid, s->sid) % L2TPD_SESSION_BUCKETS], s,
-		     offsetof(struct session, hash_next));
-	chain_unlink(&t->sessions, s, offsetof(struct session, tunnel_next));
-	t->n_sessions--;
-	d->n_sessions--;
-	free(s);
+	session_unlink_free(s);
 }
 
 void session_forget(struct session *s)
 {
-	struct tunnel *t = s->t;
-	struct l2tpd *d = t->d;
 	int *fds[3] = { &s->k.pppox_fd, &s->k.chan_fd, &s->k.unit_fd };
 
 	ppp_session_forget(s->ppp);
@@ -322,13 +329,7 @@ void session_forget(struct session *s)
 			close(*fds[i]);   /* our copy: the store's keeps the object */
 			*fds[i] = -1;
 		}
-	release_names(s);
-	chain_unlink(&d->session_hash[sess_key(t->tid, s->sid) % L2TPD_SESSION_BUCKETS], s,
-		     offsetof(struct session, hash_next));
-	chain_unlink(&t->sessions, s, offsetof(struct session, tunnel_next));
-	t->n_sessions--;
-	d->n_sessions--;
-	free(s);
+	session_unlink_free(s);
 }
 
 int session_claim_names(struct session *s, const char *user, struct in_addr ip)

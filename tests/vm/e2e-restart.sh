@@ -66,33 +66,33 @@ check_kept() {
 # ping_loss LOG: "sent received" of a finished ping.
 ping_loss() { sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/p' "$1"; }
 
-log "l2tpd restart under systemd, ping running"
-netns_exec client "${PING[@]}" -i 0.1 -w 15 203.0.113.1 > "$VM_STATE/ping-restart.log" 2>&1 &
-ping_pid=$!
-sleep 2
-pid0=$(sd_main_pid l2tpd)
-pid1=$(sd_restart l2tpd)
-[ "$pid1" != "$pid0" ] || fail "systemctl restart did not replace l2tpd ($pid0)"
-grep -q 'event=handed_over tunnels=1 sessions=1' "$VM_STATE/l2tpd.log" ||
-	fail "l2tpd did not hand its tunnel over on SIGTERM"
-check_kept restart 1
-wait "$ping_pid" || true
-read -r sent got <<< "$(ping_loss "$VM_STATE/ping-restart.log")"
-log "ping across systemctl restart: sent $sent, received $got"
-[ -n "$got" ] && [ $((sent - got)) -le 3 ] || fail "ping lost too much across the restart: $(tail -n 3 "$VM_STATE/ping-restart.log")"
-e2e_ping client 203.0.113.1
-
-log "l2tpd SIGKILL under systemd (Restart=on-failure), ping running"
-netns_exec client "${PING[@]}" -i 0.1 -w 15 203.0.113.1 > "$VM_STATE/ping-crash.log" 2>&1 &
-ping_pid=$!
-sleep 2
-sd_crash l2tpd > /dev/null
-check_kept crash 2
-wait "$ping_pid" || true
-read -r sent2 got2 <<< "$(ping_loss "$VM_STATE/ping-crash.log")"
-log "ping across kill -9: sent $sent2, received $got2"
-[ -n "$got2" ] && [ $((sent2 - got2)) -le 3 ] || fail "ping lost too much across the crash: $(tail -n 3 "$VM_STATE/ping-crash.log")"
-e2e_ping client 203.0.113.1
+# across WHAT N: a ping runs while l2tpd goes through WHAT (restart: systemctl restart;
+# crash: SIGKILL and Restart=on-failure); the Nth restore must keep everything.
+across() {
+	local what=$1 pid0 ping_pid sent got
+	log "l2tpd $what under systemd, ping running"
+	netns_exec client "${PING[@]}" -i 0.1 -w 15 203.0.113.1 > "$VM_STATE/ping-$what.log" 2>&1 &
+	ping_pid=$!
+	sleep 2
+	pid0=$(sd_main_pid l2tpd)
+	if [ "$what" = restart ]; then
+		sd_restart l2tpd > /dev/null
+		grep -q 'event=handed_over tunnels=1 sessions=1' "$VM_STATE/l2tpd.log" ||
+			fail "l2tpd did not hand its tunnel over on SIGTERM"
+	else
+		sd_crash l2tpd > /dev/null
+	fi
+	[ "$(sd_main_pid l2tpd)" != "$pid0" ] || fail "the $what did not replace l2tpd ($pid0)"
+	check_kept "$what" "$2"
+	wait "$ping_pid" || true
+	read -r sent got <<< "$(ping_loss "$VM_STATE/ping-$what.log")"
+	log "ping across the $what: sent $sent, received $got"
+	[ -n "$got" ] && [ $((sent - got)) -le 3 ] ||
+		fail "ping lost too much across the $what: $(tail -n 3 "$VM_STATE/ping-$what.log")"
+	e2e_ping client 203.0.113.1
+}
+across restart 1
+across crash 2
 
 log "a control message after the restarts: disconnect alice"
 e2e_vpnctl disconnect alice > /dev/null || fail "vpnctl disconnect alice failed"

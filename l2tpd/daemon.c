@@ -5,6 +5,7 @@
 #include "l2tpd/daemon.h"
 #include "common/sdnotify.h"
 #include "l2tpd/fwset.h"
+#include "l2tpd/handover.h"
 #include "l2tpd/hook.h"
 
 #include <arpa/inet.h>
@@ -289,13 +290,15 @@ static int open_listener(struct l2tpd *d)
 /*
  * Under systemd with the state store: established tunnels and sessions stay with the
  * fd store for the next instance (a restart; on a final stop systemd closes them and the
- * kernel removes everything). Only what is still negotiating is closed. True when done.
+ * kernel removes everything). Without systemd, the same when a successor connected
+ * (handover.h), which then gets the descriptors. Only what is still negotiating is
+ * closed. True when handed over.
  */
 static bool hand_over(struct l2tpd *d)
 {
 	unsigned kept = 0, sessions = 0;
 
-	if (!d->store)
+	if (!d->store || (!statestore_uses_fdstore(d) && d->handover_conn < 0))
 		return false;
 	for (uint32_t id = 1; id < 65536; id++) {
 		struct tunnel *t = d->tunnel_by_id[id];
@@ -314,6 +317,8 @@ static bool hand_over(struct l2tpd *d)
 				session_close(s, true, L2TP_CDN_ADMIN, "l2tpd restarting");
 		}
 	}
+	if (!statestore_uses_fdstore(d) && handover_send(d) < 0)
+		return false;
 	d->handing_over = true;
 	for (uint32_t id = 1; id < 65536; id++) {
 		struct tunnel *t = d->tunnel_by_id[id];
@@ -324,8 +329,8 @@ static bool hand_over(struct l2tpd *d)
 			tunnel_forget(t);
 		}
 	}
-	log_notice("handed_over", "tunnels=%u sessions=%u reason=\"left to the service manager's fd store\"",
-		   kept, sessions);
+	log_notice("handed_over", "tunnels=%u sessions=%u to=%s", kept, sessions,
+		   statestore_uses_fdstore(d) ? "fd-store" : "successor");
 	return true;
 }
 
@@ -356,6 +361,7 @@ int l2tpd_init(struct l2tpd *d, struct l2tpd_conf *conf)
 	memset(d, 0, sizeof *d);
 	d->conf = conf;
 	d->listen_fd = -1;
+	d->handover_fd = d->handover_conn = -1;
 	d->started_ms = l2tpd_now_ms();
 	if (tunnel_rules_check() < 0) {
 		log_err("internal_error", "reason=\"tunnel state table inconsistent\"");
@@ -431,6 +437,8 @@ int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf)
 	if (r < 0)
 		return r;
 	evloop_add_cleanup(&d->ev, shutdown_hook, d);
+	if (!statestore_uses_fdstore(d) && d->store)
+		handover_listen(d);
 	ikd_link_start(d, NULL);
 	integrations_start(d);
 	lac_start_all(d);
@@ -480,6 +488,7 @@ void l2tpd_stop(struct l2tpd *d)
 	free(d->msg);
 	d->msg = NULL;
 	l2tp_diag_reset();
+	handover_close(d);   /* last: closing the successor's connection says we are gone */
 	if (d->ev.loop)
 		evloop_close(&d->ev);
 }

@@ -78,7 +78,9 @@ struct l2tpd {
 	struct tunnel *reap;            /* tunnels to free outside their callbacks */
 	struct evloop_timer reap_timer;
 	struct l2tpd_stats stats;
-	struct statestore *store;       /* statestore.h: restart state, NULL without systemd */
+	struct statestore *store;       /* statestore.h: restart state */
+	int handover_fd, handover_conn; /* handover.h: listener, successor (-1: none) */
+	struct evloop_io handover_io;
 	bool shutting_down;
 	bool handing_over;              /* exiting with tunnels left to the fd store */
 };

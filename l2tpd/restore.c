@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/sdnotify.h"
 #include "l2tpd/daemon.h"
+#include "l2tpd/handover.h"
 #include "l2tpd/ppp_session.h"
 #include "l2tpd/session.h"
 #include "l2tpd/statefile.h"
@@ -326,6 +327,8 @@ int restore_begin(struct l2tpd *d)
 
 	if (r < 0)
 		log_warn("restore_fds_bad", "err=%d reason=\"malformed LISTEN_FDS\"", r);
+	if (!sd_notify_enabled())
+		handover_receive(d->conf->ctl_path, collect_fd, NULL);
 	if (rc.n_fds)
 		qsort(rc.fds, rc.n_fds, sizeof *rc.fds, cmp_fd);
 	r = statestore_open(d, rc.state_fd);

@@ -31,8 +31,22 @@ struct statestore {
 	uint8_t *taken;         /* [n_slots]: in use */
 	uint32_t *free_stack;   /* [n_slots]: free slot indices, lowest on top */
 	size_t n_free;
+	bool fdstore;           /* systemd keeps the descriptors (else: handover.h) */
 	uint8_t scratch[L2ST_SLOT_LEN];
 };
+
+/* Keep fds under name: systemd's store, or nothing to do when a successor will get them
+ * from us (handover.h). */
+static int keep_fds(const struct statestore *st, const char *name, const int *fds, size_t n)
+{
+	return st->fdstore ? sd_notify_fdstore(name, fds, n) : 0;
+}
+
+static void unkeep_fds(const struct statestore *st, const char *name)
+{
+	if (st->fdstore)
+		sd_notify_fdstore_remove(name);
+}
 
 static size_t file_len(size_t n_slots) { return L2ST_HDR_LEN + n_slots * L2ST_SLOT_LEN; }
 
@@ -83,14 +97,10 @@ int statestore_open(struct l2tpd *d, int fd)
 	bool fresh = true;
 	int r;
 
-	if (!sd_notify_enabled()) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
 	st = calloc(1, sizeof *st);
 	if (!st)
 		return -ENOMEM;
+	st->fdstore = sd_notify_enabled();
 	if (fd >= 0 && fstat(fd, &sb) == 0 && (size_t)sb.st_size >= L2ST_HDR_LEN) {
 		uint8_t hdr[L2ST_HDR_LEN];
 
@@ -106,7 +116,7 @@ int statestore_open(struct l2tpd *d, int fd)
 		if (fd >= 0) {
 			log_warn("restore_state_unusable", "reason=\"not a state file of this version\"");
 			close(fd);
-			sd_notify_fdstore_remove(STATE_FD_NAME);
+			unkeep_fds(st, STATE_FD_NAME);
 		}
 		fd = memfd_create("l2tpd-state", MFD_CLOEXEC);
 	}
@@ -114,7 +124,7 @@ int statestore_open(struct l2tpd *d, int fd)
 	r = fd < 0 ? -errno : grow(st, n);
 	if (r == 0 && fresh) {
 		l2st_header_write(st->map);
-		r = sd_notify_fdstore(STATE_FD_NAME, &st->fd, 1);
+		r = keep_fds(st, STATE_FD_NAME, &st->fd, 1);
 	}
 	if (r < 0) {
 		log_err("state_store_failed", "err=%d reason=\"restarts will drop sessions\"", r);
@@ -140,6 +150,16 @@ void statestore_close(struct l2tpd *d)
 	free(st->free_stack);
 	free(st);
 	d->store = NULL;
+}
+
+bool statestore_uses_fdstore(const struct l2tpd *d)
+{
+	return d->store && d->store->fdstore;
+}
+
+int statestore_fd(const struct l2tpd *d)
+{
+	return d->store ? d->store->fd : -1;
 }
 
 const uint8_t *statestore_data(const struct l2tpd *d, size_t *len)
@@ -261,7 +281,7 @@ void statestore_tunnel_sync(struct tunnel *t)
 		return;
 	if (!t->fd_stored) {
 		statestore_tunnel_name(name, t->tid);
-		if (sd_notify_fdstore(name, &t->fd, 1) < 0)
+		if (keep_fds(st, name, &t->fd, 1) < 0)
 			return;
 		t->fd_stored = true;
 	}
@@ -292,7 +312,7 @@ void statestore_tunnel_gone(struct tunnel *t)
 	slot_release(st, &t->store_slot);
 	if (t->fd_stored) {
 		statestore_tunnel_name(name, t->tid);
-		sd_notify_fdstore_remove(name);
+		unkeep_fds(st, name);
 		t->fd_stored = false;
 	}
 }
@@ -301,14 +321,14 @@ void statestore_tunnel_gone(struct tunnel *t)
 
 static const char *const parts[3] = { "sock", "chan", "unit" };
 
-static int session_store_fds(struct session *s)
+static int session_store_fds(const struct statestore *st, struct session *s)
 {
 	int fds[3] = { s->k.pppox_fd, s->k.chan_fd, s->k.unit_fd };
 	char name[STATESTORE_NAME_MAX];
 
 	for (int i = 0; i < 3; i++) {
 		statestore_session_name(name, s->t->tid, s->sid, parts[i]);
-		if (fds[i] < 0 || sd_notify_fdstore(name, &fds[i], 1) < 0)
+		if (fds[i] < 0 || keep_fds(st, name, &fds[i], 1) < 0)
 			return -EIO;
 	}
 	s->fds_stored = true;
@@ -354,7 +374,7 @@ void statestore_session_sync(struct session *s)
 
 	if (!st || s->t->lac || !s->t->store_slot || s->t->d->handing_over || !s->ppp)
 		return;
-	if (up && !s->fds_stored && session_store_fds(s) < 0) {
+	if (up && !s->fds_stored && session_store_fds(st, s) < 0) {
 		log_warn("state_save_failed", "tunnel=%u session=%u reason=\"fd store\"", s->t->tid,
 			 s->sid);
 		return;
@@ -388,7 +408,7 @@ void statestore_session_gone(struct session *s)
 	if (s->fds_stored) {
 		for (int i = 0; i < 3; i++) {
 			statestore_session_name(name, s->t->tid, s->sid, parts[i]);
-			sd_notify_fdstore_remove(name);
+			unkeep_fds(st, name);
 		}
 		s->fds_stored = false;
 	}

@@ -15,8 +15,8 @@
  * memfd, one slot per tunnel or session, rewritten in place whenever it changes (Ns/Nr
  * with every control message), so a process killed with SIGKILL leaves the last state.
  *
- * Without systemd the store is not opened (d->store NULL) and every call is a no-op: l2tpd
- * then cleans up on exit as before.
+ * Without systemd the same records are kept, but the descriptors stay with us alone: they
+ * reach a successor only through handover.h, and a plain exit cleans up as before.
  */
 #ifndef L2SEC_L2TPD_STATESTORE_H
 #define L2SEC_L2TPD_STATESTORE_H
@@ -33,12 +33,16 @@ struct session;
 #define STATESTORE_NAME_MAX 32
 
 /*
- * Open the state memfd: adopt fd (a "state" descriptor handed back by systemd, -1: none)
- * when it holds a valid file, else create a new one and put it in the store. Does nothing
- * (returns 0, d->store stays NULL) when not under systemd. 0 or -errno (logged; l2tpd then
- * runs without restart support).
+ * Open the state memfd: adopt fd (a "state" descriptor handed back by systemd or by the
+ * predecessor, -1: none) when it holds a valid file, else create a new one (and put it in
+ * the store under systemd). Without systemd the descriptors are only kept for a successor
+ * (handover.h). 0 or -errno (logged; l2tpd then runs without restart support).
  */
 int statestore_open(struct l2tpd *d, int fd);
+/* True when systemd's fd store keeps our descriptors (a SIGTERM then hands over). */
+bool statestore_uses_fdstore(const struct l2tpd *d);
+/* The state memfd (-1 without a store), for handover.c. */
+int statestore_fd(const struct l2tpd *d);
 /* Unmap and close our copy (the service manager keeps its own). */
 void statestore_close(struct l2tpd *d);
 

@@ -6,7 +6,9 @@
 #    server's stay (same ifindex), the ping loses at most a few packets, `vpnctl --json
 #    sessions` shows her with the same address and interface and an uptime that was not
 #    reset. `vpnctl disconnect alice` then still removes everything, and she reconnects.
-#  - l2tpd without systemd: a plain restart closes the tunnel (StopCCN), cleans up, and the
+#  - l2tpd without systemd: a second l2tpd started next to the running one takes over its
+#    tunnel and session over a Unix socket (handover.h): same interfaces, ping kept. A
+#    plain stop (SIGTERM, no successor) closes the tunnel (StopCCN), cleans up, and the
 #    client reconnects over the same IPsec SA; the new l2tpd learns from ikd's dump that the
 #    client is protected (require_protected).
 #  - ikd: the kernel data path does not notice: pings cross during and after the restart,
@@ -44,11 +46,12 @@ age0=$(json_field age_sec "$s0")
 log "alice up: client $E2E_IFC (ifindex $idx_c), server $ifs (ifindex $idx_s), session $s0"
 [ "$(sd_fdstore_count l2tpd)" -ge 5 ] || fail "expected state + tunnel + 3 session fds in the store, got $(sd_fdstore_count l2tpd)"
 
-# check_kept WHAT PINGLOG: interfaces and session survived.
+# check_kept WHAT N [LOG]: interfaces and session survived; LOG (default l2tpd) has the
+# Nth session_restored line.
 check_kept() {
-	local what=$1 s
+	local what=$1 s l=$VM_STATE/${3:-l2tpd}.log
 	wait_for 20 "l2tpd to restore alice's session ($what)" \
-		sh -c "[ \$(grep -c 'event=session_restored' '$VM_STATE/l2tpd.log') -ge $2 ]"
+		sh -c "[ \$(grep -c 'event=session_restored' '$l') -ge $2 ]"
 	[ "$(ip netns exec client cat "/sys/class/net/$E2E_IFC/ifindex" 2>/dev/null)" = "$idx_c" ] ||
 		fail "client ppp interface changed or went with the $what"
 	[ "$(ip netns exec server cat "/sys/class/net/$ifs/ifindex" 2>/dev/null)" = "$idx_s" ] ||
@@ -58,9 +61,8 @@ check_kept() {
 	[ "$(json_field client_ip "$s")" = "$ip0" ] || fail "alice's address changed: $s"
 	grep -q "\"$ifs\"" <<< "$s" || fail "alice's interface changed: $s"
 	[ "$(json_field age_sec "$s")" -ge "$age0" ] || fail "alice's uptime was reset: $s (before: $s0)"
-	! grep -q 'restore_dropped' "$VM_STATE/l2tpd.log" ||
-		fail "something was dropped: $(grep restore_dropped "$VM_STATE/l2tpd.log")"
-	log "after the $what: $s; $(grep -o 'event=restored .*' "$VM_STATE/l2tpd.log" | tail -n 1)"
+	! grep -q 'restore_dropped' "$l" || fail "something was dropped: $(grep restore_dropped "$l")"
+	log "after the $what: $s; $(grep -o 'event=restored .*' "$l" | tail -n 1)"
 }
 
 # ping_loss LOG: "sent received" of a finished ping.
@@ -120,6 +122,33 @@ L2TPD_PID=$BG_PID
 wait_for 20 "plain l2tpd to listen" grep -q 'event=listening' "$VM_STATE/l2tpd-plain.log"
 E2E_IFC=$(e2e_connect client)
 e2e_ping client 203.0.113.1
+
+log "l2tpd without systemd: a new l2tpd takes over from the running one (Unix socket)"
+ifs=$(server_ppp)
+idx_c=$(ip netns exec client cat "/sys/class/net/$E2E_IFC/ifindex")
+idx_s=$(ip netns exec server cat "/sys/class/net/$ifs/ifindex")
+s0=$(e2e_session_json alice)
+ip0=$(json_field client_ip "$s0")
+age0=$(json_field age_sec "$s0")
+netns_exec client "${PING[@]}" -i 0.1 -w 12 203.0.113.1 > "$VM_STATE/ping-handover.log" 2>&1 &
+ping_pid=$!
+sleep 2
+old=$L2TPD_PID
+start_bg l2tpd-next server "$L2TPD" -d -f "$E2E_RUN/l2tpd.conf"
+L2TPD_PID=$BG_PID
+wait_for 20 "the old l2tpd to hand over and exit" sh -c "! kill -0 $old 2>/dev/null"
+grep -q 'event=handed_over tunnels=1 sessions=1 to=successor' "$VM_STATE/l2tpd-plain.log" ||
+	fail "the old l2tpd did not hand over: $(tail -n 3 "$VM_STATE/l2tpd-plain.log")"
+wait_for 20 "the new l2tpd to listen" grep -q 'event=listening' "$VM_STATE/l2tpd-next.log"
+check_kept hand-over 1 l2tpd-next
+wait "$ping_pid" || true
+read -r sent got <<< "$(ping_loss "$VM_STATE/ping-handover.log")"
+log "ping across the hand-over: sent $sent, received $got"
+[ -n "$got" ] && [ $((sent - got)) -le 3 ] ||
+	fail "ping lost too much across the hand-over: $(tail -n 3 "$VM_STATE/ping-handover.log")"
+e2e_ping client 203.0.113.1
+
+log "l2tpd without systemd: SIGTERM with no successor cleans up; a new l2tpd, a new connection"
 spi=$(xfrm_spi server "$E2E_NAT_PUBLIC" "$E2E_SERVER")
 e2e_stop "$L2TPD_PID"
 wait_for 20 "the client's ppp link to go (StopCCN)" e2e_no_ppp client

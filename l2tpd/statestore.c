@@ -122,6 +122,8 @@ int statestore_open(struct l2tpd *d, int fd)
 	}
 	st->fd = fd;
 	r = fd < 0 ? -errno : grow(st, n);
+	if (r == 0 && !fresh)
+		st->n_free = 0;   /* records to restore: the stack is built once they are taken */
 	if (r == 0 && fresh) {
 		l2st_header_write(st->map);
 		r = keep_fds(st, STATE_FD_NAME, &st->fd, 1);
@@ -174,15 +176,11 @@ int statestore_slot_take(struct l2tpd *d, size_t slot)
 {
 	struct statestore *st = d->store;
 
+	/* O(1): the free stack is rebuilt by statestore_free_untaken() */
 	if (!st || slot >= st->n_slots || st->taken[slot])
 		return -EINVAL;
-	for (size_t i = 0; i < st->n_free; i++)
-		if (st->free_stack[i] == slot) {
-			st->free_stack[i] = st->free_stack[--st->n_free];
-			st->taken[slot] = 1;
-			return 0;
-		}
-	return -EINVAL;
+	st->taken[slot] = 1;
+	return 0;
 }
 
 /* Clear a slot: the kind byte first, so a reader never sees half a record as valid. */
@@ -192,24 +190,19 @@ static void slot_clear(struct statestore *st, size_t i)
 	memset(slot_at(st, i) + 1, 0, L2ST_SLOT_LEN - 1);
 }
 
-static int cmp_desc(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
 void statestore_free_untaken(struct l2tpd *d)
 {
 	struct statestore *st = d->store;
 
 	if (!st)
 		return;
-	for (size_t i = 0; i < st->n_slots; i++)
-		if (!st->taken[i])
-			slot_clear(st, i);
-	/* lowest free slots used first: the file stays dense */
-	qsort(st->free_stack, st->n_free, sizeof *st->free_stack, cmp_desc);
+	/* lowest free slots on top, used first: the file stays dense */
+	st->n_free = 0;
+	for (size_t i = st->n_slots; i > 0; i--)
+		if (!st->taken[i - 1]) {
+			slot_clear(st, i - 1);
+			st->free_stack[st->n_free++] = (uint32_t)(i - 1);
+		}
 }
 
 /* Write rec into *slot1 (slot + 1, allocated when 0). 0 or -errno. */
@@ -220,11 +213,16 @@ static int slot_put(struct statestore *st, unsigned *slot1, const struct l2st_re
 
 	if (r < 0)
 		return r;
-	if (!*slot1) {
+	while (!*slot1) {
+		uint32_t i;
+
 		if (!st->n_free && (r = grow(st, st->n_slots * 2)) < 0)
 			return r;
-		*slot1 = st->free_stack[--st->n_free] + 1;
-		st->taken[*slot1 - 1] = 1;
+		i = st->free_stack[--st->n_free];
+		if (!st->taken[i]) {   /* taken ones may linger until the stack is rebuilt */
+			st->taken[i] = 1;
+			*slot1 = i + 1;
+		}
 	}
 	p = slot_at(st, *slot1 - 1);
 	__atomic_store_n(p, (uint8_t)L2ST_FREE, __ATOMIC_RELEASE);

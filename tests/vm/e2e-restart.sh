@@ -188,4 +188,4 @@ s=$(e2e_session_json alice)
 grep -q '"user":"alice"' <<< "$s" || fail "alice's session went with ikd's restart"
 grep -q '"peer_id":"[^"]*198.51.100.2"' <<< "$s" || fail "identity lost after ikd restart: $s"
 log "ikd restarted: ping during the restart: ${lost}, session kept: $s"
-log "PASS: restarts of l2tpd (systemd: kept; plain: reconnect) and ikd"
+log "PASS: restarts of l2tpd (systemd: kept; hand-over: kept; plain: reconnect) and ikd"

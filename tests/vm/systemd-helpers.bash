@@ -120,6 +120,9 @@ _sd_manager_pid=
 # sanitizer report) lands in their logs; chained in front of teardown.
 _sd_teardown() {
 	local rc=$? u
+	# errexit would end this trap at the "(exit $rc)" below, before teardown could show the
+	# daemons' logs and clean up
+	set +e
 	if [ -n "$_sd_manager_pid" ]; then
 		for u in "${_sd_units[@]}"; do
 			timeout 15 systemctl --user stop "$u" > /dev/null 2>&1 || true

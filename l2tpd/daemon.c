@@ -307,7 +307,8 @@ static bool hand_over(struct l2tpd *d)
 		if (!t || t->reaping)
 			continue;
 		if (!t->store_slot || t->state != TUNNEL_ESTABLISHED) {
-			tunnel_close(t, L2TP_STOPCCN_SHUTTING_DOWN, 0, "l2tpd shutting down");
+			tunnel_close(t, L2TP_STOPCCN_SHUTTING_DOWN, 0,
+				     "l2tpd shutting down");
 			tunnel_destroy(t, "l2tpd shutting down");
 			continue;
 		}
@@ -346,7 +347,8 @@ static void shutdown_hook(void *arg)
 			struct tunnel *t = d->tunnel_by_id[id];
 
 			if (t) {
-				tunnel_close(t, L2TP_STOPCCN_SHUTTING_DOWN, 0, "l2tpd shutting down");
+				tunnel_close(t, L2TP_STOPCCN_SHUTTING_DOWN, 0,
+					     "l2tpd shutting down");
 				tunnel_destroy(t, "l2tpd shutting down");
 			}
 		}

@@ -309,13 +309,15 @@ int handover_receive(const char *ctl_path, sd_listen_fd_fn fn, void *arg)
 
 		p = (struct pollfd){ .fd = c, .events = POLLIN };
 		if (poll(&p, 1, WAIT_MS) != 1 || recv(c, &b, 1, 0) != 0)
-			log_warn("handover_slow", "reason=\"predecessor still running after 10 s\"");
+			log_warn("handover_slow",
+				 "reason=\"predecessor still running after 10 s\"");
 		for (size_t i = 0; i < rx.n; i++)
 			fn(rx.fds[i], rx.names[i], arg);
 		r = (int)rx.n;
 		log_notice("handover_received", "descriptors=%d", r);
 	} else {
-		log_err("handover_failed", "err=%d reason=\"starting without the predecessor's sessions\"", r);
+		log_err("handover_failed",
+			"err=%d reason=\"starting without the predecessor's sessions\"", r);
 		received_close(&rx);
 	}
 	close(c);

@@ -91,7 +91,8 @@ static void collect_rec(void *arg, size_t slot, const struct l2st_record *rec, i
 	(void)arg;
 	if (err < 0 || !rec) {
 		rc.dropped++;
-		log_warn("restore_dropped", "slot=%zu reason=\"corrupt record in the state file\"", slot);
+		log_warn("restore_dropped", "slot=%zu reason=\"corrupt record in the state file\"",
+			 slot);
 		return;
 	}
 	if (rc.n_recs == rc.cap_recs) {
@@ -182,7 +183,8 @@ static void restore_tunnel(struct l2tpd *d, const struct slot_rec *sr)
 		return;
 	}
 	rc.tunnels++;
-	log_info("tunnel_restored", "tunnel=%u peer_tunnel=%u peer=%s host=%s ns=%u nr=%u pending=%u",
+	log_info("tunnel_restored",
+		 "tunnel=%u peer_tunnel=%u peer=%s host=%s ns=%u nr=%u pending=%u",
 		 t->tid, t->peer_tid, l2tpd_fmt_sa(&t->peer, ps, sizeof ps),
 		 t->hostname[0] ? t->hostname : "-", rt->ns, rt->nr, rt->pending_len);
 }
@@ -285,7 +287,8 @@ static void restore_session(struct l2tpd *d, const struct slot_rec *sr)
 		s->store_slot = (unsigned)sr->slot + 1;
 	if (rs->state != L2ST_SESS_ESTABLISHED) {
 		rc.dropped++;
-		session_close(s, true, L2TP_CDN_ADMIN, "l2tpd restarted while the session was negotiating");
+		session_close(s, true, L2TP_CDN_ADMIN,
+			      "l2tpd restarted while the session was negotiating");
 		return;
 	}
 	fds[0] = &s->k.pppox_fd;
@@ -307,7 +310,8 @@ static void restore_session(struct l2tpd *d, const struct slot_rec *sr)
 	remember_ifname(s->k.ifname);
 	rc.sessions++;
 	inet_ntop(AF_INET, &s->client_ip, ip, sizeof ip);
-	log_info("session_restored", "tunnel=%u session=%u user=%s ip=%s if=%s ifindex=%d age=%llus",
+	log_info("session_restored",
+		 "tunnel=%u session=%u user=%s ip=%s if=%s ifindex=%d age=%llus",
 		 t->tid, s->sid, log_quote(q, sizeof q, s->user), ip, s->k.ifname, s->k.ifindex,
 		 (unsigned long long)session_age_s(s));
 }
@@ -363,7 +367,8 @@ bool restore_keep_ifname(const char *ifname, void *arg)
 
 	(void)arg;
 	snprintf(key, sizeof key, "%s", ifname);
-	return rc.n_ifnames && bsearch(key, rc.ifnames, rc.n_ifnames, sizeof *rc.ifnames, cmp_ifname);
+	return rc.n_ifnames &&
+	       bsearch(key, rc.ifnames, rc.n_ifnames, sizeof *rc.ifnames, cmp_ifname);
 }
 
 /* Kernel sessions of restored tunnels that no restored session owns. */
@@ -408,7 +413,8 @@ void restore_end(struct l2tpd *d)
 		}
 	statestore_free_untaken(d);
 	if (rc.tunnels || rc.sessions || rc.dropped || leftover || o.n)
-		log_notice("restored", "tunnels=%u sessions=%u dropped=%u stray_fds=%u stray_kernel_sessions=%zu",
+		log_notice("restored", "tunnels=%u sessions=%u dropped=%u stray_fds=%u "
+			   "stray_kernel_sessions=%zu",
 			   rc.tunnels, rc.sessions, rc.dropped, leftover, o.n);
 	free(o.ids);
 	free(rc.fds);

@@ -146,7 +146,7 @@ struct session *session_adopt(struct tunnel *t, uint16_t sid, uint16_t peer_sid)
 		s->peer_sid = peer_sid;
 		s->kernel_session = true;
 		if (sid > t->d->next_session_id)
-			t->d->next_session_id = sid;   /* fresh ids continue after the restored ones */
+			t->d->next_session_id = sid;   /* fresh ids follow the restored ones */
 	}
 	return s;
 }
@@ -335,7 +335,8 @@ void session_forget(struct session *s)
 int session_claim_names(struct session *s, const char *user, struct in_addr ip)
 {
 	struct l2tpd *d = s->t->d;
-	uint32_t ab = ntohl(ip.s_addr) % L2TPD_ADDR_BUCKETS, ub = str_hash(user) % L2TPD_USER_BUCKETS;
+	uint32_t ab = ntohl(ip.s_addr) % L2TPD_ADDR_BUCKETS;
+	uint32_t ub = str_hash(user) % L2TPD_USER_BUCKETS;
 	int r;
 
 	if (session_by_user(d, user) || session_by_addr(d, ip))

@@ -65,7 +65,8 @@ static int grow(struct statestore *st, size_t n_slots)
 
 	if (fstat(st->fd, &sb) < 0)
 		return -errno;
-	if ((size_t)sb.st_size < file_len(n_slots) && ftruncate(st->fd, (off_t)file_len(n_slots)) < 0)
+	if ((size_t)sb.st_size < file_len(n_slots) &&
+	    ftruncate(st->fd, (off_t)file_len(n_slots)) < 0)
 		return -errno;
 	map = mmap(NULL, file_len(n_slots), PROT_READ | PROT_WRITE, MAP_SHARED, st->fd, 0);
 	if (map == MAP_FAILED)
@@ -114,7 +115,8 @@ int statestore_open(struct l2tpd *d, int fd)
 	}
 	if (fresh) {
 		if (fd >= 0) {
-			log_warn("restore_state_unusable", "reason=\"not a state file of this version\"");
+			log_warn("restore_state_unusable",
+				 "reason=\"not a state file of this version\"");
 			close(fd);
 			unkeep_fds(st, STATE_FD_NAME);
 		}

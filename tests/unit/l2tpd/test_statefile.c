@@ -270,7 +270,8 @@ static void test_ranges(void **state)
 	expect_bad_field(&r, 6, 3);          /* state 3 */
 	expect_bad_field(&r, 7, 8);          /* unknown flag */
 	expect_bad_field(&r, 13, 0x1b);      /* user "alice" with ESC */
-	/* auth method 9: offset of auth_method = 12 + (1+5) + (1+6) + (1+19) + 4*4 + 4*3 + 2+2+4+4 */
+	/* auth method 9: offset of auth_method =
+	 * 12 + (1+5) + (1+6) + (1+19) + 4*4 + 4*3 + 2+2+4+4 */
 	expect_bad_field(&r, 12 + 6 + 7 + 20 + 16 + 12 + 12, 9);
 	/* established without an interface index */
 	r.u.s.ifindex = 0;

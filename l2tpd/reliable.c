@@ -327,7 +327,7 @@ int l2tp_rel_queued(const struct l2tp_rel *rel, unsigned i, const uint8_t **pkt,
 
 	if (i >= rel->q_count)
 		return -ENOENT;
-	m = &rel->q[(rel->q_head + i) % L2TP_REL_QUEUE_MAX];
+	m = &rel->q[(rel->q_head + i) & (rel->q_cap - 1)];
 	*pkt = m->pkt;
 	*len = m->len;
 	return 0;

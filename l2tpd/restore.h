@@ -7,7 +7,7 @@
  *                    and rebuilds every established tunnel and session it describes,
  *                    each checked against its descriptors and the kernel (tunnel and
  *                    session present with the same peer ids, the PPP unit's number and
- *                    interface index, the channel number). Sessions that were still
+ *                    interface index). Sessions that were still
  *                    negotiating, and anything inconsistent, are torn down cleanly (CDN or
  *                    StopCCN to the peer, kernel objects removed) with a logged reason.
  *   the sweep        spares what was restored (restore_keep_tunnel, restore_keep_ifname).

@@ -18,15 +18,16 @@
 
 #include "common/log.h"
 #include "common/secret.h"
+#include "l2tpd/addrs.h"
 #include "l2tpd/ikd_link.h"
 #include "l2tpd/l2tp_diag.h"
-#include "l2tpd/ippool.h"
 #include "l2tpd/kernel_ppp.h"
 #include "l2tpd/kernel_probe.h"
 #include "l2tpd/l2tpd_ctl.h"
 #include "l2tpd/lac.h"
 #include "l2tpd/ppp_session.h"
 #include "l2tpd/restore.h"
+#include "l2tpd/reload.h"
 #include "l2tpd/session.h"
 #include "l2tpd/statestore.h"
 #include "l2tpd/tunnel.h"
@@ -135,85 +136,6 @@ bool l2tpd_peer_is_protected(const struct l2tpd *d, const struct sockaddr_storag
 		if (l2tpd_sa_equal(&p->addr, peer))
 			return true;
 	return ikd_link_is_protected(d->ikd, peer);
-}
-
-/* ---- address pools (ippool.h) ------------------------------------------------------------
- * One ippool per configured range. A dedicated address is reserved in the pool whose range
- * holds it, or in the first pool when no range does (ippool tracks such addresses too), so
- * a claim never hands out an address another session holds.
- */
-
-static struct ippool *pool_of(struct l2tpd *d, uint32_t a)
-{
-	const struct l2tpd_conf *c = d->conf;
-
-	for (unsigned i = 0; i < c->n_pools; i++)
-		if (a >= ntohl(c->pools[i].start.s_addr) && a <= ntohl(c->pools[i].end.s_addr))
-			return d->pools[i];
-	return c->n_pools ? d->pools[0] : NULL;
-}
-
-static int pools_init(struct l2tpd *d)
-{
-	const struct l2tpd_conf *c = d->conf;
-	int r;
-
-	d->pools = calloc(c->n_pools ? c->n_pools : 1, sizeof *d->pools);
-	if (!d->pools)
-		return -ENOMEM;
-	for (unsigned i = 0; i < c->n_pools; i++) {
-		r = ippool_new_range(ntohl(c->pools[i].start.s_addr), ntohl(c->pools[i].end.s_addr),
-				     &d->pools[i]);
-		if (r < 0) {
-			log_err("pool_failed", "pool=%u err=%d", i, r);
-			return r;
-		}
-	}
-	for (size_t i = 0; i < l2tpd_conf_n_users(c); i++) {
-		const struct user *u = users_at(c->users, i);
-		struct ippool *p = u->ip ? pool_of(d, u->ip) : NULL;
-
-		if (p)
-			ippool_reserve(p, u->ip);
-	}
-	return 0;
-}
-
-static void pools_free(struct l2tpd *d)
-{
-	if (!d->pools)
-		return;
-	for (unsigned i = 0; i < d->conf->n_pools; i++)
-		ippool_free(d->pools[i]);
-	free(d->pools);
-	d->pools = NULL;
-}
-
-int l2tpd_addr_alloc(struct l2tpd *d, struct in_addr *out)
-{
-	uint32_t a;
-
-	for (unsigned i = 0; i < d->conf->n_pools; i++)
-		if (ippool_alloc(d->pools[i], &a) == 0) {
-			out->s_addr = htonl(a);
-			return 0;
-		}
-	return -EADDRNOTAVAIL;
-}
-
-int l2tpd_addr_claim(struct l2tpd *d, struct in_addr a)
-{
-	struct ippool *p = pool_of(d, ntohl(a.s_addr));
-
-	return p ? ippool_claim(p, ntohl(a.s_addr)) : 0;
-}
-
-void l2tpd_addr_release(struct l2tpd *d, struct in_addr a)
-{
-	struct ippool *p = pool_of(d, ntohl(a.s_addr));
-
-	if (p)
-		ippool_release(p, ntohl(a.s_addr));
 }
 
 /* ---- start-up ------------------------------------------------------------------------ */
@@ -371,7 +293,7 @@ int l2tpd_init(struct l2tpd *d, struct l2tpd_conf *conf)
 	}
 	d->tunnel_by_id = calloc(65536, sizeof *d->tunnel_by_id);
 	d->msg = malloc(sizeof *d->msg);
-	if (!d->tunnel_by_id || !d->msg || pools_init(d) < 0)
+	if (!d->tunnel_by_id || !d->msg || l2tpd_pools_init(d) < 0)
 		return -ENOMEM;
 	r = evloop_open(&d->ev);
 	if (r < 0)
@@ -441,6 +363,7 @@ int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf)
 	evloop_add_cleanup(&d->ev, shutdown_hook, d);
 	if (!statestore_uses_fdstore(d) && d->store)
 		handover_listen(d);
+	evloop_set_reload(&d->ev, l2tpd_reload_signal, d);   /* SIGHUP (reload.h) */
 	ikd_link_start(d, NULL);
 	integrations_start(d);
 	lac_start_all(d);
@@ -484,7 +407,7 @@ void l2tpd_stop(struct l2tpd *d)
 	statestore_close(d);
 	rtnl_close(&d->rtnl);
 	kl2tp_close(&d->kl2tp);
-	pools_free(d);
+	l2tpd_pools_free(d);
 	free(d->tunnel_by_id);
 	d->tunnel_by_id = NULL;
 	free(d->msg);

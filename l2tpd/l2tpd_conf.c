@@ -6,6 +6,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,7 +102,7 @@ static void load_l2tpd_group(struct l2tpd_conf *c, struct cfg *cf, config_settin
 {
 	static const char *const known[] = { "listen", "port", "hostname", "hello_interval",
 		"secrets", "control_socket", "interface_prefix", "max_sessions",
-		"require_protected", "rws", "firewall_set", "hook", NULL };
+		"require_protected", "rws", "firewall_set", "hook", "user", "group", NULL };
 	struct sockaddr_storage ss;
 	int64_t v;
 	uint64_t ms;
@@ -127,6 +129,14 @@ static void load_l2tpd_group(struct l2tpd_conf *c, struct cfg *cf, config_settin
 	copy_str(cf, g, "control_socket", c->ctl_path, sizeof c->ctl_path);
 	copy_str(cf, g, "interface_prefix", c->if_prefix, sizeof c->if_prefix);
 	load_integrations(cf, g, c);
+	copy_str(cf, g, "user", c->run_user, sizeof c->run_user);
+	copy_str(cf, g, "group", c->run_group, sizeof c->run_group);
+	if (c->run_user[0] && !getpwnam(c->run_user))
+		cfg_error_at(cf, g, "user", "no such user (got '%s')", c->run_user);
+	if (c->run_group[0] && !getgrnam(c->run_group))
+		cfg_error_at(cf, g, "group", "no such group (got '%s')", c->run_group);
+	if (c->run_group[0] && !c->run_user[0])
+		cfg_error_at(cf, g, "group", "needs user as well");
 	if (cfg_get_int_range(cf, g, "max_sessions", 0, 1, 65535, &v) == 1)
 		c->max_sessions = (uint32_t)v;
 	cfg_get_bool(cf, g, "require_protected", 0, &c->require_protected);
@@ -334,6 +344,9 @@ int l2tpd_conf_load(struct l2tpd_conf *c, const char *path, const char *secrets_
 	struct cfg mc, sc;
 	int r;
 
+	snprintf(c->conf_path, sizeof c->conf_path, "%s", path);
+	snprintf(c->secrets_override, sizeof c->secrets_override, "%s",
+		 secrets_override ? secrets_override : "");
 	cfg_init(&mc);
 	cfg_init(&sc);
 	r = cfg_load(&mc, path);

@@ -13,6 +13,7 @@
  *     max_sessions = 20000;
  *     require_protected = false;      # accept L2TP only from peers ikd reports protected
  *     rws = 8;                        # receive window we offer
+ *     user = "l2sec"; group = "l2sec"; # run as this user after start-up (privdrop.h)
  *   };
  *   ppp = {
  *     auth = [ "mschapv2", "chap-md5" ];  # allowed methods, preferred first
@@ -86,6 +87,8 @@ struct l2tpd_conf {
 	uint16_t rws;
 	char firewall_set[160];          /* "" or canonical "family table set" (fwset.h) */
 	char hook[L2TPD_PATH_MAX];          /* "" or the session hook program (hook.h) */
+	char run_user[L2TPD_NAME_MAX];      /* "" = keep the starting user (root) */
+	char run_group[L2TPD_NAME_MAX];     /* "" = run_user's primary group */
 	/* ppp { } */
 	enum ppp_auth_method auth[PPP_AUTH_METHOD_COUNT];   /* PPP_AUTH_NONE-terminated */
 	uint16_t mtu, mru;
@@ -104,6 +107,10 @@ struct l2tpd_conf {
 	/* secrets.conf */
 	struct secret tunnel_secret;        /* empty: no tunnel authentication */
 	struct users *users;                /* users.h; NULL when secrets.conf has none */
+	/* where it came from, for reloads (set by l2tpd_conf_load) */
+	char conf_path[L2TPD_PATH_MAX];
+	char secrets_override[L2TPD_PATH_MAX];   /* "" = secrets_path */
+	bool ctl_path_fixed;                /* ctl_path given on the command line (-s) */
 };
 
 /* Defaults for everything (no pools, no users, no secret). */

@@ -12,6 +12,7 @@
 #include "l2tpd/ikd_link.h"
 #include "l2tpd/l2tp_diag.h"
 #include "l2tpd/ppp_session.h"
+#include "l2tpd/reload.h"
 #include "l2tpd/session.h"
 #include "l2tpd/tunnel.h"
 
@@ -163,6 +164,17 @@ static int h_session_list(struct ctl_request *req, void *arg)
 	return 0;
 }
 
+void l2tpd_end_session(struct session *s, const char *reason)
+{
+	struct tunnel *t = s->t;
+
+	session_close(s, true, L2TP_CDN_ADMIN, reason);
+	/* A remote-access client's tunnel carries its one call: end it with the call
+	 * (so ikd deletes the SAs too, ikd_link.h). */
+	if (!t->lac && !t->sessions && t->state == TUNNEL_ESTABLISHED)
+		tunnel_close(t, L2TP_STOPCCN_CLEAR, 0, reason);
+}
+
 /* Sessions to end: by session id (and tunnel id when given) or by user. */
 static unsigned disconnect_sessions(struct l2tpd *d, uint32_t tid, uint32_t sid,
 				    const char *user, const char *reason)
@@ -172,21 +184,16 @@ static unsigned disconnect_sessions(struct l2tpd *d, uint32_t tid, uint32_t sid,
 	for (uint32_t id = 1; id < 65536; id++) {
 		struct tunnel *t = d->tunnel_by_id[id];
 		struct session *s, *next;
-		unsigned before = n;
 
 		if (!t || (tid && tid != id))
 			continue;
 		for (s = t->sessions; s; s = next) {
 			next = s->tunnel_next;
 			if ((sid && s->sid == sid) || (user && strcmp(s->user, user) == 0)) {
-				session_close(s, true, L2TP_CDN_ADMIN, reason);
+				l2tpd_end_session(s, reason);
 				n++;
 			}
 		}
-		/* A remote-access client's tunnel carries its one call: end it with the call
-		 * (so ikd deletes the SAs too, ikd_link.h). */
-		if (n > before && !t->lac && !t->sessions && t->state == TUNNEL_ESTABLISHED)
-			tunnel_close(t, L2TP_STOPCCN_CLEAR, 0, reason);
 	}
 	return n;
 }
@@ -268,6 +275,24 @@ static int h_disconnect(struct ctl_request *req, void *arg)
 	return 0;
 }
 
+/* vpnctl reload: the outcome in CTL_A_MESSAGE, or an error carrying every config error. */
+static int h_reload(struct ctl_request *req, void *arg)
+{
+	char msg[L2TPD_RELOAD_MSG_MAX];
+	struct ctl_msg *m;
+	int r = l2tpd_reload(arg, msg, sizeof msg);
+
+	if (r < 0) {
+		ctl_request_set_error_msg(req, "%s", msg);
+		return r;
+	}
+	m = ctl_reply_begin(req);
+	if (!m)
+		return -ENOMEM;
+	ctl_msg_put_str(m, CTL_A_MESSAGE, msg);
+	return ctl_reply_end(req);
+}
+
 static const struct ctl_command l2tpd_cmds[] = {
 	{ CTL_CMD_STATUS, false, h_status },
 	{ CTL_CMD_SET_LOG_LEVEL, true, h_set_log_level },
@@ -275,6 +300,7 @@ static const struct ctl_command l2tpd_cmds[] = {
 	{ CTL_CMD_SESSION_LIST, false, h_session_list },
 	{ CTL_CMD_DISCONNECT, true, h_disconnect },
 	{ CTL_CMD_L2TP_PEER_DIAG, false, l2tp_diag_cmd },
+	{ CTL_CMD_RELOAD, true, h_reload },
 };
 
 int l2tpd_ctl_start(struct l2tpd *d)

@@ -99,8 +99,10 @@ int main(int argc, char **argv)
 		l2tpd_conf_free(&conf);
 		return 78;   /* EX_CONFIG */
 	}
-	if (sock)
+	if (sock) {
 		snprintf(conf.ctl_path, sizeof conf.ctl_path, "%s", sock);
+		conf.ctl_path_fixed = true;   /* a reload keeps it */
+	}
 	if (check_only) {
 		printf("l2tpd: configuration OK (%zu users, %u pools)\n", l2tpd_conf_n_users(&conf), conf.n_pools);
 		l2tpd_conf_free(&conf);

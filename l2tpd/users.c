@@ -14,6 +14,8 @@ struct users {
 	size_t n;
 	uint32_t *index;         /* hash slots: 1 + position in v, 0 = empty */
 	size_t cap;              /* power of two, >= 2n */
+	const struct user **by_ip;   /* users with a dedicated address, sorted by it */
+	size_t n_ip;
 };
 
 static uint32_t name_hash(const char *s)
@@ -45,6 +47,7 @@ void users_free(struct users *db)
 		OPENSSL_cleanse(db->v, db->n * sizeof *db->v);
 	free(db->v);
 	free(db->index);
+	free(db->by_ip);
 	free(db);
 }
 
@@ -175,7 +178,8 @@ static int check_ips(struct cfg *c, const config_setting_t *list, struct users *
 			cfg_error_at(c, config_setting_get_elem(list, (unsigned)(by_ip[k] - db->v)),
 				     "ip", "%s is already the dedicated address of user '%s'",
 				     ippool_fmt_addr(by_ip[k]->ip, a), by_ip[k - 1]->name);
-	free(by_ip);
+	db->by_ip = by_ip;   /* kept for users_find_by_ip() */
+	db->n_ip = m;
 	return 0;
 }
 
@@ -226,4 +230,74 @@ int users_get_secret(const struct users *db, const char *name, struct ppp_user_s
 		memcpy(out->nt_hash, u->nt_hash, sizeof out->nt_hash);
 	}
 	return 0;
+}
+
+const struct user *users_find_by_ip(const struct users *db, uint32_t ip)
+{
+	size_t lo = 0, hi = db ? db->n_ip : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (db->by_ip[mid]->ip == ip)
+			return db->by_ip[mid];
+		if (db->by_ip[mid]->ip < ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+enum users_verdict users_session_verdict(const struct users *db, const char *name,
+					 uint32_t held_ip)
+{
+	const struct user *u = users_find(db, name), *owner;
+
+	if (!u)
+		return USERS_GONE;
+	if (u->ip)
+		return u->ip == held_ip ? USERS_KEEP : USERS_IP_MOVED;
+	owner = held_ip ? users_find_by_ip(db, held_ip) : NULL;
+	return owner && owner != u ? USERS_IP_TAKEN : USERS_KEEP;
+}
+
+const char *users_verdict_reason(enum users_verdict v)
+{
+	switch (v) {
+	case USERS_GONE: return "user removed from the configuration";
+	case USERS_IP_MOVED: return "dedicated address changed: reconnect to get the new one";
+	case USERS_IP_TAKEN: return "address is now another user's dedicated address";
+	default: return "kept";
+	}
+}
+
+static bool same_secret(const struct user *a, const struct user *b)
+{
+	if (!a->password != !b->password || a->has_nt_hash != b->has_nt_hash)
+		return false;
+	if (a->password && (strlen(a->password) != strlen(b->password) ||
+			    CRYPTO_memcmp(a->password, b->password, strlen(a->password)) != 0))
+		return false;
+	return !a->has_nt_hash || CRYPTO_memcmp(a->nt_hash, b->nt_hash, sizeof a->nt_hash) == 0;
+}
+
+void users_diff(const struct users *old, const struct users *new, struct users_diff *out)
+{
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < users_count(new); i++) {
+		const struct user *n = &new->v[i], *o = users_find(old, n->name);
+
+		if (!o)
+			out->added++;
+		else if (o->ip != n->ip)
+			out->ip_changed++;
+		else if (!same_secret(o, n))
+			out->secret_changed++;
+		else
+			out->unchanged++;
+	}
+	for (size_t i = 0; i < users_count(old); i++)
+		if (!users_find(new, old->v[i].name))
+			out->removed++;
 }

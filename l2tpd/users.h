@@ -47,6 +47,34 @@ size_t users_count(const struct users *db);
 const struct user *users_find(const struct users *db, const char *name);
 /* The i-th user in file order (i < users_count), e.g. to reserve dedicated addresses. */
 const struct user *users_at(const struct users *db, size_t i);
+/* The user whose dedicated address is ip (host order), or NULL. O(log n). */
+const struct user *users_find_by_ip(const struct users *db, uint32_t ip);
+
+/*
+ * Configuration reload: may a live session of user name, holding client address held_ip
+ * (host order), go on under the database db? It may when the user still exists and holds
+ * what db would give it now: its dedicated address, or (no dedicated address) any address
+ * that is not another user's dedicated one. A changed password never ends a session
+ * (authentication happened already).
+ */
+enum users_verdict {
+	USERS_KEEP = 0,
+	USERS_GONE,         /* the user is not in db any more */
+	USERS_IP_MOVED,     /* the user's dedicated address is another one now (or new) */
+	USERS_IP_TAKEN,     /* held_ip is now another user's dedicated address */
+};
+enum users_verdict users_session_verdict(const struct users *db, const char *name,
+					 uint32_t held_ip);
+/* Why a session ends, for logs and the CDN: static text. */
+const char *users_verdict_reason(enum users_verdict v);
+
+/* What a reload changes, user by user (old or new may be NULL: no users). A user whose
+ * address changed counts in ip_changed even when the secret changed too. */
+struct users_diff {
+	size_t added, removed, ip_changed, secret_changed, unchanged;
+};
+void users_diff(const struct users *old, const struct users *new, struct users_diff *out);
+
 /* For struct ppp_auth_ops.get_secret: 0 or -ENOENT. The caller wipes *out. */
 int users_get_secret(const struct users *db, const char *name, struct ppp_user_secret *out);
 

@@ -1,4 +1,4 @@
-/* Capability dropping with libcap-ng. */
+/* Capability dropping with libcap-ng. See privdrop.h. */
 #include "common/privdrop.h"
 
 #include <cap-ng.h>
@@ -17,7 +17,18 @@ static const struct {
 	{ PRIVDROP_NET_ADMIN, CAP_NET_ADMIN },
 	{ PRIVDROP_NET_BIND_SERVICE, CAP_NET_BIND_SERVICE },
 	{ PRIVDROP_NET_RAW, CAP_NET_RAW },
+	{ PRIVDROP_DAC_OVERRIDE, CAP_DAC_OVERRIDE },
 };
+
+#define N_CAPS (sizeof(cap_map) / sizeof(cap_map[0]))
+
+static int cap_of(enum privdrop_cap bit)
+{
+	for (size_t i = 0; i < N_CAPS; i++)
+		if (cap_map[i].bit == bit)
+			return (int)cap_map[i].cap;
+	return -1;
+}
 
 static int lookup_ids(const struct privdrop_opts *o, uid_t *uid, gid_t *gid, const char **why)
 {
@@ -41,11 +52,46 @@ static int lookup_ids(const struct privdrop_opts *o, uid_t *uid, gid_t *gid, con
 	return 0;
 }
 
+/* The wanted sets into libcap-ng's state (not applied yet). */
+static int build_state(const struct privdrop_opts *o)
+{
+	capng_clear(CAPNG_SELECT_BOTH);
+	for (size_t i = 0; i < N_CAPS; i++) {
+		unsigned type = 0;
+
+		if (o->caps & cap_map[i].bit)
+			type = CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET;
+		else if (o->on_demand & cap_map[i].bit)
+			type = CAPNG_PERMITTED;
+		if (type && capng_update(CAPNG_ADD, (capng_type_t)type, cap_map[i].cap))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* Become uid/gid keeping the permitted set (PR_SET_KEEPCAPS); the effective set is
+ * emptied by the kernel on the way and restored by the caller. */
+static int change_ids(const struct privdrop_opts *o, uid_t uid, gid_t gid, const char **why)
+{
+	int r = o->group ? setgroups(1, &gid) : initgroups(o->user, gid);
+
+	if (r < 0) {
+		*why = "setting the supplementary groups failed";
+		return -errno;
+	}
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresgid(gid, gid, gid) < 0 ||
+	    setresuid(uid, uid, uid) < 0) {
+		*why = "changing uid/gid failed";
+		return -errno;
+	}
+	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	return 0;
+}
+
 int privdrop_apply(const struct privdrop_opts *opts, const char **why)
 {
 	uid_t uid = 0;
 	gid_t gid = 0;
-	int flags = CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING;
 	int r;
 
 	*why = "";
@@ -54,26 +100,27 @@ int privdrop_apply(const struct privdrop_opts *opts, const char **why)
 		if (r < 0)
 			return r;
 	}
-	capng_clear(CAPNG_SELECT_BOTH);
-	for (size_t i = 0; i < sizeof(cap_map) / sizeof(cap_map[0]); i++)
-		if (opts->caps & cap_map[i].bit &&
-		    capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, cap_map[i].cap)) {
-			*why = "capng_update failed";
-			return -EINVAL;
-		}
-	if (opts->user) {
-		if (initgroups(opts->user, gid) < 0) {
-			*why = "initgroups failed";
-			return -errno;
-		}
-		flags &= ~CAPNG_DROP_SUPP_GRP;
-		r = capng_change_id((int)uid, (int)gid, flags);
-	} else {
-		r = capng_apply(CAPNG_SELECT_BOTH);
+	if (build_state(opts) < 0) {
+		*why = "capng_update failed";
+		return -EINVAL;
 	}
-	if (r != 0) {
-		*why = "applying the capability sets failed (not root?)";
+	/* The bounding set first: cutting it needs CAP_SETPCAP, which is about to go. */
+	if (capng_apply(CAPNG_SELECT_BOUNDS) != 0) {
+		*why = "cutting the bounding set failed (not root?)";
 		return -EPERM;
+	}
+	if (opts->user) {
+		r = change_ids(opts, uid, gid, why);
+		if (r < 0)
+			return r;
+	}
+	if (capng_apply(CAPNG_SELECT_CAPS) != 0) {
+		*why = "applying the capability sets failed";
+		return -EPERM;
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
+		*why = "clearing the ambient set failed";
+		return -errno;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		*why = "PR_SET_NO_NEW_PRIVS failed";
@@ -82,11 +129,42 @@ int privdrop_apply(const struct privdrop_opts *opts, const char **why)
 	return 0;
 }
 
+static bool have(capng_type_t type, enum privdrop_cap cap)
+{
+	int c = cap_of(cap);
+
+	capng_get_caps_process();
+	return c >= 0 && capng_have_capability(type, (unsigned)c) == 1;
+}
+
 bool privdrop_have(enum privdrop_cap cap)
 {
-	capng_get_caps_process();
-	for (size_t i = 0; i < sizeof(cap_map) / sizeof(cap_map[0]); i++)
-		if (cap_map[i].bit == cap)
-			return capng_have_capability(CAPNG_EFFECTIVE, cap_map[i].cap) == 1;
-	return false;
+	return have(CAPNG_EFFECTIVE, cap);
+}
+
+bool privdrop_permitted(enum privdrop_cap cap)
+{
+	return have(CAPNG_PERMITTED, cap);
+}
+
+static int set_effective(enum privdrop_cap cap, capng_act_t act)
+{
+	int c = cap_of(cap);
+
+	if (c < 0 || capng_get_caps_process() != 0)
+		return -EINVAL;
+	if (capng_update(act, CAPNG_EFFECTIVE, (unsigned)c) != 0 ||
+	    capng_apply(CAPNG_SELECT_CAPS) != 0)
+		return -EPERM;
+	return 0;
+}
+
+int privdrop_raise(enum privdrop_cap cap)
+{
+	return set_effective(cap, CAPNG_ADD);
+}
+
+int privdrop_lower(enum privdrop_cap cap)
+{
+	return set_effective(cap, CAPNG_DROP);
 }

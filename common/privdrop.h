@@ -1,7 +1,11 @@
 /*
  * Least privilege without systemd: after a daemon has opened its sockets it keeps only
  * the capabilities it still needs (libcap-ng), optionally as an unprivileged user, and
- * can never regain the others (bounding set cleared, no_new_privs set).
+ * can never regain the others (bounding set cut to the kept set, no_new_privs set).
+ *
+ * A capability a daemon needs only for an instant (l2tpd opening /dev/ppp, mode 0600
+ * root, as a non-root user) is kept "permitted only": not effective, not in the bounding
+ * set, raised around that one call (privdrop_raise/privdrop_lower).
  */
 #ifndef L2SEC_COMMON_PRIVDROP_H
 #define L2SEC_COMMON_PRIVDROP_H
@@ -9,26 +13,35 @@
 #include <stdbool.h>
 
 enum privdrop_cap {
-	PRIVDROP_NET_ADMIN = 1 << 0,        /* xfrm, genl l2tp, rtnetlink, SO_MARK */
+	PRIVDROP_NET_ADMIN = 1 << 0,        /* xfrm, genl l2tp, rtnetlink, SO_MARK, nftables */
 	PRIVDROP_NET_BIND_SERVICE = 1 << 1, /* bind ports < 1024 again after a reload */
 	PRIVDROP_NET_RAW = 1 << 2,
+	PRIVDROP_DAC_OVERRIDE = 1 << 3,     /* open root-only files (/dev/ppp) as a user */
 };
 
 struct privdrop_opts {
-	unsigned caps;          /* enum privdrop_cap bits to keep */
+	unsigned caps;          /* enum privdrop_cap bits to keep effective */
+	unsigned on_demand;     /* bits to keep permitted only (privdrop_raise) */
 	const char *user;       /* NULL: stay the current user (root keeps uid 0) */
 	const char *group;      /* NULL: the user's primary group */
 };
 
 /*
- * Drop to exactly opts->caps in the effective, permitted (and, after a uid change,
- * ambient-free) sets, clear the bounding set, set PR_SET_NO_NEW_PRIVS. With a user,
- * switch uid/gid and supplementary groups, keeping the capabilities across the change.
+ * Drop to exactly opts->caps in the effective and permitted sets (plus opts->on_demand
+ * in the permitted set), cut the bounding set to opts->caps, clear the inheritable and
+ * ambient sets, set PR_SET_NO_NEW_PRIVS. With a user, switch uid/gid and supplementary
+ * groups (the user's, or none but group), keeping those capabilities across the change.
  * Returns 0 or a negative errno; *why (static text) says what failed.
  */
 int privdrop_apply(const struct privdrop_opts *opts, const char **why);
 
 /* True when the process has the capability in its effective set. */
 bool privdrop_have(enum privdrop_cap cap);
+/* True when it is in the permitted set (privdrop_raise() can make it effective). */
+bool privdrop_permitted(enum privdrop_cap cap);
+
+/* Make a permitted capability effective / not effective again. 0 or -EPERM. */
+int privdrop_raise(enum privdrop_cap cap);
+int privdrop_lower(enum privdrop_cap cap);
 
 #endif

@@ -5,7 +5,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -64,6 +70,56 @@ static int keep_net_admin_as_nobody(void)
 	return 0;
 }
 
+/* CapXxx: of /proc/self/status as a number, or ~0 when missing. */
+static unsigned long long cap_line(const char *name)
+{
+	char line[256];
+	unsigned long long v = ~0ull;
+	size_t n = strlen(name);
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return v;
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, name, n) == 0 && line[n] == ':')
+			v = strtoull(line + n + 1, NULL, 16);
+	fclose(f);
+	return v;
+}
+
+/* nobody with CAP_NET_ADMIN, and CAP_DAC_OVERRIDE permitted only: a root-only file
+ * opens only between raise and lower; the bounding set is exactly CAP_NET_ADMIN. */
+static int dac_override_on_demand(void)
+{
+	struct privdrop_opts o = { .caps = PRIVDROP_NET_ADMIN, .on_demand = PRIVDROP_DAC_OVERRIDE,
+				   .user = "nobody" };
+	char path[] = "/tmp/l2sec-privdrop-XXXXXX";
+	int fd = mkstemp(path), rc = 0;
+	const char *why;
+
+	if (!getpwnam("nobody") || fd < 0)
+		return fd < 0 ? 10 : 0;
+	close(fd);
+	chmod(path, 0600);   /* root's, like /dev/ppp */
+	if (privdrop_apply(&o, &why) != 0)
+		rc = 1;
+	else if (cap_line("CapEff") != 1ull << 12 || cap_line("CapBnd") != 1ull << 12 ||
+		 cap_line("CapPrm") != (1ull << 12 | 1ull << 1) || cap_line("CapAmb") != 0)
+		rc = 2;
+	else if (privdrop_have(PRIVDROP_DAC_OVERRIDE) || !privdrop_permitted(PRIVDROP_DAC_OVERRIDE))
+		rc = 3;
+	else if ((fd = open(path, O_RDONLY)) >= 0 || errno != EACCES)
+		rc = 4;
+	else if (privdrop_raise(PRIVDROP_DAC_OVERRIDE) != 0 || (fd = open(path, O_RDONLY)) < 0)
+		rc = 5;
+	else if (close(fd), privdrop_lower(PRIVDROP_DAC_OVERRIDE) != 0 ||
+		 open(path, O_RDONLY) >= 0)
+		rc = 6;
+	else if (privdrop_raise(PRIVDROP_NET_RAW) == 0)   /* never permitted */
+		rc = 7;
+	return rc;
+}
+
 static int unknown_user_refused(void)
 {
 	struct privdrop_opts o = { .caps = PRIVDROP_NET_ADMIN, .user = "no-such-user-l2sec" };
@@ -88,6 +144,14 @@ static void test_as_nobody(void **state)
 	assert_int_equal(in_child(keep_net_admin_as_nobody), 0);
 }
 
+static void test_on_demand(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(in_child(dac_override_on_demand), 0);
+}
+
 static void test_unknown_user(void **state)
 {
 	(void)state;
@@ -99,6 +163,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_as_root),
 		cmocka_unit_test(test_as_nobody),
+		cmocka_unit_test(test_on_demand),
 		cmocka_unit_test(test_unknown_user),
 	};
 

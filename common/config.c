@@ -661,7 +661,8 @@ int cfg_check_secret_file(struct cfg *c, const char *path)
 			   "chmod 600 it", (unsigned)(st.st_mode & 07777));
 		return -EACCES;
 	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+	if (st.st_uid != 0 && st.st_uid != geteuid() &&
+	    (c->secret_owner == 0 || st.st_uid != c->secret_owner)) {
 		file_error(c, path, 0, "secrets file is owned by uid %u, not by root or us",
 			   (unsigned)st.st_uid);
 		return -EACCES;

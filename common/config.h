@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 
 #include <libconfig.h>
+#include <sys/types.h>
 
 /* Stored errors per cfg; later ones are only counted ("... and N more"). */
 #define CFG_MAX_ERRORS 100
@@ -45,6 +46,8 @@ struct cfg {
 	bool loaded;             /* lc is initialised (cfg_free() destroys it) */
 	bool parsed;             /* the last cfg_load() succeeded: settings can be read */
 	bool secret;             /* never echo values; wipe strings on cfg_free() */
+	uid_t secret_owner;      /* may own a secrets file besides root and us (0: nobody
+				  * else): the user a daemon drops to, who reads it on reload */
 	char *path;              /* as given to cfg_load() */
 	char *include_dir;       /* directory of path, where @include files are found */
 	struct cfg_error *errors;
@@ -88,7 +91,7 @@ int cfg_load_secret(struct cfg *c, const char *path);
 
 /*
  * Refuse a secrets file that is not a regular file, is accessible by group or others
- * (any of mode 077), or is owned by someone else than root or us. Records an error that
+ * (any of mode 077), or is owned by someone else than root, us or c->secret_owner. Records an error that
  * names the file and its mode. Returns 0, -EACCES or -errno from stat().
  */
 int cfg_check_secret_file(struct cfg *c, const char *path);

@@ -5,6 +5,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -226,6 +228,17 @@ static void load_settings(struct loader *ld, const config_setting_t *g, struct i
 	GET_U32(ld, g, "mark_base", "ikd.mark_base", 1, 0xff000000u, s->mark_base);
 	GET_U32(ld, g, "fragment_size", "ikd.fragment_size", IKD_FRAGMENT_SIZE_MIN, 65535,
 		s->fragment_size);
+	get_str(ld, g, "user", "ikd.user", s->user, sizeof s->user);
+	get_str(ld, g, "group", "ikd.group", s->group, sizeof s->group);
+	if (s->user[0] && !getpwnam(s->user))
+		diag_add(ld, config_setting_get_member(g, "user"), "ikd.user",
+			 "no such user (got '%s')", s->user);
+	if (s->group[0] && !getgrnam(s->group))
+		diag_add(ld, config_setting_get_member(g, "group"), "ikd.group",
+			 "no such group (got '%s')", s->group);
+	if (s->group[0] && !s->user[0])
+		diag_add(ld, config_setting_get_member(g, "group"), "ikd.group",
+			 "needs ikd.user as well");
 	if (s->ike_port == s->natt_port)
 		diag_add(ld, g, "ikd.natt_port", "must differ from ike_port (%u)", s->ike_port);
 }

@@ -7,7 +7,8 @@
  *     ikd: { log_level = "info"; socket = "/run/l2sec/ikd.sock";
  *            secrets = "/etc/l2sec/secrets.conf"; ike_port = 500; natt_port = 4500;
  *            half_open_max = 1000; half_open_per_peer = 32;
- *            retransmit_ms = 1000; retransmit_tries = 6; nat_keepalive = 20; };
+ *            retransmit_ms = 1000; retransmit_tries = 6; nat_keepalive = 20;
+ *            user = "l2sec"; group = "l2sec"; };
  *     connections = ( { name = "l2tp"; remote = "%any"; auth = "psk";
  *                       mode = "transport"; local_protoport = "udp/1701"; ... } );
  *
@@ -101,6 +102,8 @@ struct ikd_settings {
 	uint32_t mark_base;                  /* first mark handed out */
 	uint32_t fragment_size;              /* largest IKE datagram (UDP payload) we send
 						to a peer that announced fragmentation */
+	char user[64];                       /* "" = stay root; else run as it (ikd_privs.h) */
+	char group[64];                      /* "" = user's primary group */
 };
 
 struct ikd_conf {

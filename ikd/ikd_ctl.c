@@ -4,6 +4,7 @@
 #include "ikd/ikd_ctl.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -309,10 +310,29 @@ static const struct ctl_command commands[] = {
 	{ CTL_CMD_SET_LOG_LEVEL, true, cmd_set_log_level },
 };
 
+/* ikd.user, when set: the daemons' unprivileged user (ikd_privs.h). */
+static uid_t daemons_uid;
+
+/* The default policy (admin: root; read: root and group l2sec), plus delete-peer from
+ * the daemons' user: l2tpd running as it asks for that when a client's tunnel ends. */
+static bool authorize(const struct ctl_peer *peer, const struct ctl_command *cmd, void *arg)
+{
+	(void)arg;
+	if (!cmd->admin)
+		return peer->may_read;
+	return peer->may_admin || (cmd->cmd == CTL_CMD_DELETE_PEER && peer->uid == daemons_uid);
+}
+
 int ikd_ctl_start(struct ikd *d)
 {
 	const char *path = d->ctl_path ? d->ctl_path : d->conf->set.socket;
 	struct ctl_server_options opt = { .path = path, .daemon = "ikd" };
+	const struct passwd *pw = d->conf->set.user[0] ? getpwnam(d->conf->set.user) : NULL;
+
+	if (pw && pw->pw_uid != 0) {   /* else the default policy and its clearer refusals */
+		daemons_uid = pw->pw_uid;
+		opt.authorize = authorize;
+	}
 	int rc = ctl_server_create(d->loop->loop, &opt, commands,
 				   sizeof commands / sizeof commands[0], d, &d->ctl);
 	if (rc < 0)

@@ -5,7 +5,8 @@
  *
  * -d stays in the foreground and logs to stderr at debug level; otherwise ikd logs to
  * syslog (a service manager keeps it in the foreground). -t checks the configuration
- * and exits. SIGHUP reloads; SIGTERM/SIGINT stop without touching kernel SAs.
+ * and exits. SIGHUP reloads; SIGTERM/SIGINT stop without touching kernel SAs. Once its
+ * sockets are open ikd keeps CAP_NET_ADMIN only, as ikd.user when set (ikd_privs.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +20,7 @@
 #include "common/sdnotify.h"
 #include "common/secret.h"
 #include "ikd/daemon.h"
+#include "ikd/ikd_privs.h"
 
 static void usage(FILE *f)
 {
@@ -124,6 +126,12 @@ int main(int argc, char **argv)
 	apply_log_level(&d);
 	rc = ikd_start(&d);
 	if (rc < 0) {
+		ikd_stop(&d);
+		evloop_close(&loop);
+		return 1;
+	}
+	/* Sockets are open: keep CAP_NET_ADMIN only, as ikd.user if set (ikd_privs.h). */
+	if (ikd_drop_privileges(&d.conf->set) < 0) {
 		ikd_stop(&d);
 		evloop_close(&loop);
 		return 1;

@@ -18,6 +18,7 @@
 #include <linux/ppp_defs.h>
 
 #include "l2tpd/kernel_ppp.h"
+#include "common/privdrop.h"
 
 #define KPPP_DEV "/dev/ppp"
 #define KPPP_NAME_TRIES 1024
@@ -110,6 +111,16 @@ static int kppp_open_dev(void)
 {
 	int fd = open(KPPP_DEV, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 
+	/* Running as a user (l2tpd.conf `user`): the node is 0600 root, so CAP_DAC_OVERRIDE
+	 * is raised for this one open only (privs.h). */
+	if (fd < 0 && errno == EACCES && privdrop_permitted(PRIVDROP_DAC_OVERRIDE) &&
+	    privdrop_raise(PRIVDROP_DAC_OVERRIDE) == 0) {
+		fd = open(KPPP_DEV, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		int err = errno;
+
+		privdrop_lower(PRIVDROP_DAC_OVERRIDE);
+		errno = err;
+	}
 	return fd < 0 ? -errno : fd;
 }
 

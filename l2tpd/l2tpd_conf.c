@@ -354,7 +354,12 @@ int l2tpd_conf_load(struct l2tpd_conf *c, const char *path, const char *secrets_
 		r = load_main(c, &mc);
 	if (r == 0 || secrets_override) {   /* errors of both files at once */
 		const char *sp = secrets_override ? secrets_override : c->secrets_path;
-		int s = cfg_load_secret(&sc, sp);
+		const struct passwd *pw = c->run_user[0] ? getpwnam(c->run_user) : NULL;
+		int s;
+
+		if (pw)   /* the user we drop to must read it on reload */
+			sc.secret_owner = pw->pw_uid;
+		s = cfg_load_secret(&sc, sp);
 
 		if (s == 0)
 			s = load_secrets(c, &sc);

@@ -5,7 +5,9 @@
  *
  * -d stays in the foreground and logs to stderr; -v adds debug lines. Otherwise l2tpd logs
  * to syslog (a service manager keeps it in the foreground). -t checks the configuration
- * and exits. SIGTERM/SIGINT close every tunnel (StopCCN) and exit.
+ * and exits. SIGHUP reloads the configuration (reload.h); SIGTERM/SIGINT close every
+ * tunnel (StopCCN) and exit. Once started, l2tpd drops the capabilities it does not need
+ * and, with `user` in l2tpd.conf, runs as that user (privs.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +20,7 @@
 #include "l2tpd/daemon.h"
 #include "l2tpd/l2tpd_conf.h"
 #include "l2tpd/mschap.h"
+#include "l2tpd/privs.h"
 
 static void usage(FILE *f)
 {
@@ -114,6 +117,8 @@ int main(int argc, char **argv)
 				 "reason=\"OpenSSL legacy provider (MD4/DES) missing\"");
 	raise_fd_limit(conf.max_sessions);
 	r = l2tpd_start(&d, &conf);
+	if (r == 0)
+		r = l2tpd_drop_privileges(&conf);   /* sockets are open: keep only what is needed */
 	if (r == 0)
 		r = l2tpd_run(&d) >= 0 ? 0 : -1;
 	else

@@ -1,10 +1,12 @@
 /* Capability dropping with libcap-ng. See privdrop.h. */
 #include "common/privdrop.h"
+#include "common/log.h"
 
 #include <cap-ng.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -13,11 +15,12 @@
 static const struct {
 	enum privdrop_cap bit;
 	unsigned cap;
+	const char *name;
 } cap_map[] = {
-	{ PRIVDROP_NET_ADMIN, CAP_NET_ADMIN },
-	{ PRIVDROP_NET_BIND_SERVICE, CAP_NET_BIND_SERVICE },
-	{ PRIVDROP_NET_RAW, CAP_NET_RAW },
-	{ PRIVDROP_DAC_OVERRIDE, CAP_DAC_OVERRIDE },
+	{ PRIVDROP_NET_ADMIN, CAP_NET_ADMIN, "cap_net_admin" },
+	{ PRIVDROP_NET_BIND_SERVICE, CAP_NET_BIND_SERVICE, "cap_net_bind_service" },
+	{ PRIVDROP_NET_RAW, CAP_NET_RAW, "cap_net_raw" },
+	{ PRIVDROP_DAC_OVERRIDE, CAP_DAC_OVERRIDE, "cap_dac_override" },
 };
 
 #define N_CAPS (sizeof(cap_map) / sizeof(cap_map[0]))
@@ -126,6 +129,42 @@ int privdrop_apply(const struct privdrop_opts *opts, const char **why)
 		*why = "PR_SET_NO_NEW_PRIVS failed";
 		return -errno;
 	}
+	return 0;
+}
+
+/* "cap_a,cap_b" for the bits set, "none" when there are none. */
+static const char *cap_names(unsigned bits, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < N_CAPS; i++)
+		if (bits & cap_map[i].bit && n < size)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? "," : "",
+					      cap_map[i].name);
+	return buf[0] ? buf : "none";
+}
+
+int privdrop_daemon(const struct privdrop_opts *opts)
+{
+	char keep[128], demand[128];
+	const char *why = "";
+	int r;
+
+	if (geteuid() != 0) {
+		log_info("privileges_kept", "reason=\"not started as root: the service manager "
+			 "chose the capabilities\"");
+		return 0;
+	}
+	r = privdrop_apply(opts, &why);
+	if (r < 0) {
+		log_err("privilege_drop_failed", "err=%d reason=\"%s\"", r, why);
+		return r;
+	}
+	log_notice("privileges_dropped", "user=%s uid=%u gid=%u caps=%s on_demand=%s",
+		   opts->user ? opts->user : "root", (unsigned)getuid(), (unsigned)getgid(),
+		   cap_names(opts->caps, keep, sizeof keep),
+		   cap_names(opts->on_demand, demand, sizeof demand));
 	return 0;
 }
 

@@ -35,6 +35,14 @@ struct privdrop_opts {
  */
 int privdrop_apply(const struct privdrop_opts *opts, const char **why);
 
+/*
+ * For a daemon once its sockets are open: privdrop_apply() when started as root (not
+ * root: the service manager chose the capabilities, nothing is dropped), the outcome
+ * logged ("privileges_dropped" with user and sets, or "privilege_drop_failed" with why).
+ * 0 or a negative errno.
+ */
+int privdrop_daemon(const struct privdrop_opts *opts);
+
 /* True when the process has the capability in its effective set. */
 bool privdrop_have(enum privdrop_cap cap);
 /* True when it is in the permitted set (privdrop_raise() can make it effective). */

@@ -41,28 +41,13 @@ int l2tpd_drop_privileges(const struct l2tpd_conf *c)
 		.user = c->run_user[0] ? c->run_user : NULL,
 		.group = c->run_group[0] ? c->run_group : NULL,
 	};
-	const char *why = "";
-	int r;
 
-	if (geteuid() != 0) {
-		log_info("privileges_kept", "reason=\"not started as root: the service manager "
-			 "chose the capabilities\"");
-		return 0;
-	}
 	if (listen_port(c) < 1024)
 		o.caps |= PRIVDROP_NET_BIND_SERVICE;
 	if (o.user) {
 		o.on_demand = PRIVDROP_DAC_OVERRIDE;
-		check_secrets_owner(c);
+		if (geteuid() == 0)
+			check_secrets_owner(c);
 	}
-	r = privdrop_apply(&o, &why);
-	if (r < 0) {
-		log_err("privilege_drop_failed", "err=%d reason=\"%s\"", r, why);
-		return r;
-	}
-	log_notice("privileges_dropped", "user=%s uid=%u gid=%u caps=cap_net_admin%s%s",
-		   o.user ? o.user : "root", (unsigned)getuid(), (unsigned)getgid(),
-		   o.caps & PRIVDROP_NET_BIND_SERVICE ? ",cap_net_bind_service" : "",
-		   o.on_demand ? " on_demand=cap_dac_override" : "");
-	return 0;
+	return privdrop_daemon(&o);
 }

@@ -3,8 +3,8 @@
  * listener, the netlink handles and the control socket:
  *   CAP_NET_ADMIN          genl l2tp, rtnetlink, PPP unit ioctls, SO_MARK, the nftables
  *                          set (libnftables), and opening /dev/ppp (ppp_open checks it);
- *   CAP_NET_BIND_SERVICE   only when the L2TP port is below 1024: every tunnel's own
- *                          socket binds it;
+ *   CAP_NET_BIND_SERVICE   only when the L2TP port is below 1024 (not 1701): every
+ *                          tunnel's own socket binds it;
  *   CAP_DAC_OVERRIDE       only with `user`, permitted but not effective, raised around
  *                          open("/dev/ppp") (kernel_ppp.c): the node is 0600 root.
  * The bounding set is cut to the effective set and no_new_privs is set, so a hook

@@ -1,5 +1,5 @@
 /*
- * The l2tpd process: start-up, tables, address pools, protected peers, shutdown.
+ * The l2tpd process: start-up, tables, protected peers, shutdown (address pools: addrs.c).
  * See daemon.h.
  */
 #include "l2tpd/daemon.h"

@@ -103,12 +103,17 @@ int privdrop_apply(const struct privdrop_opts *opts, const char **why)
 		if (r < 0)
 			return r;
 	}
+	/* Under a service manager that cut the bounding set already (systemd's
+	 * CapabilityBoundingSet= without CAP_SETPCAP), it cannot be cut further: keep it. */
+	capng_get_caps_process();
+	bool can_cut_bounds = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP) == 1;
+
 	if (build_state(opts) < 0) {
 		*why = "capng_update failed";
 		return -EINVAL;
 	}
 	/* The bounding set first: cutting it needs CAP_SETPCAP, which is about to go. */
-	if (capng_apply(CAPNG_SELECT_BOUNDS) != 0) {
+	if (can_cut_bounds && capng_apply(CAPNG_SELECT_BOUNDS) != 0) {
 		*why = "cutting the bounding set failed (not root?)";
 		return -EPERM;
 	}

@@ -28,7 +28,8 @@ struct privdrop_opts {
 
 /*
  * Drop to exactly opts->caps in the effective and permitted sets (plus opts->on_demand
- * in the permitted set), cut the bounding set to opts->caps, clear the inheritable and
+ * in the permitted set), cut the bounding set to opts->caps (when CAP_SETPCAP allows: a
+ * service manager's smaller bounding set stays as it is), clear the inheritable and
  * ambient sets, set PR_SET_NO_NEW_PRIVS. With a user, switch uid/gid and supplementary
  * groups (the user's, or none but group), keeping those capabilities across the change.
  * Returns 0 or a negative errno; *why (static text) says what failed.

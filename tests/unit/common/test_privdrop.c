@@ -16,6 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cap-ng.h>
+#include <linux/capability.h>
+
 #include "common/privdrop.h"
 
 /* Run fn in a child and return its exit status (0 = all checks passed). */
@@ -120,6 +123,27 @@ static int dac_override_on_demand(void)
 	return rc;
 }
 
+/* Like under systemd's CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_BIND_SERVICE (no
+ * CAP_SETPCAP): the bounding set cannot be cut further, the drop still succeeds. */
+static int under_service_manager(void)
+{
+	struct privdrop_opts o = { .caps = PRIVDROP_NET_ADMIN };
+	const char *why;
+
+	capng_clear(CAPNG_SELECT_BOTH);
+	capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET,
+		      CAP_NET_ADMIN, CAP_NET_BIND_SERVICE, -1);
+	if (capng_apply(CAPNG_SELECT_BOTH) != 0)
+		return 10;
+	if (privdrop_apply(&o, &why) != 0)
+		return 1;
+	if (cap_line("CapEff") != 1ull << 12 || cap_line("CapPrm") != 1ull << 12)
+		return 2;
+	if (cap_line("CapBnd") != (1ull << 12 | 1ull << 10))   /* the manager's, untouched */
+		return 3;
+	return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 ? 0 : 4;
+}
+
 static int unknown_user_refused(void)
 {
 	struct privdrop_opts o = { .caps = PRIVDROP_NET_ADMIN, .user = "no-such-user-l2sec" };
@@ -152,6 +176,14 @@ static void test_on_demand(void **state)
 	assert_int_equal(in_child(dac_override_on_demand), 0);
 }
 
+static void test_under_service_manager(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(in_child(under_service_manager), 0);
+}
+
 static void test_unknown_user(void **state)
 {
 	(void)state;
@@ -164,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_as_root),
 		cmocka_unit_test(test_as_nobody),
 		cmocka_unit_test(test_on_demand),
+		cmocka_unit_test(test_under_service_manager),
 		cmocka_unit_test(test_unknown_user),
 	};
 

@@ -88,6 +88,7 @@ class Session:
         self.sent_at = 0.0
         self.pap_sent = False
         self.t_call = 0.0    # ICRQ queued: the start of this session's setup latency
+        self.chap_resp = None   # (ident, data) of our last CHAP Response, for repeats
         self.t_up = 0.0
 
     # -- PPP frames in L2TP data messages
@@ -119,6 +120,11 @@ class Session:
             self.ipcp_request()
         elif self.lcp_theirs and not self.authed and self.auth_proto == PAP:
             self.pap_request()
+        elif not self.authed and self.chap_resp:
+            # the Success (or its Challenge) was lost in a full socket buffer: the
+            # authenticator answers a repeated Response with its verdict again
+            self.sent_at = now
+            self.ppp_send(CHAP, 2, *self.chap_resp)
 
     def network(self):
         if self.lcp_ours and self.lcp_theirs and not self.authed and self.auth_proto == PAP \
@@ -168,7 +174,9 @@ class Session:
         elif proto == CHAP and code == 1 and data:
             vs = data[0]
             resp = hashlib.md5(bytes([ident]) + self.pw.encode() + data[1:1 + vs]).digest()
-            self.ppp_send(CHAP, 2, ident, bytes([16]) + resp + self.user.encode())
+            self.chap_resp = (ident, bytes([16]) + resp + self.user.encode())
+            self.sent_at = time.monotonic()
+            self.ppp_send(CHAP, 2, *self.chap_resp)
         elif (proto == CHAP and code == 3) or (proto == PAP and code == 2):
             self.authed = True
             self.ident += 1
@@ -209,6 +217,10 @@ class Tunnel:
         self.by_lsid = {}
         self.closed = False
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:   # thousands of sessions answer at once: room beyond rmem_max (root only)
+            self.sock.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)   # SO_RCVBUFFORCE
+        except OSError:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
         self.sock.bind((args.local, 0))
         self.sock.connect((args.lns, args.port))
         self.sock.setblocking(False)
@@ -383,8 +395,10 @@ def main():
         t.start()
     pump(sel, tunnels, lambda: stats["up"] >= total, args.timeout)
     t1 = time.monotonic()
-    print("up %d %.3f auth_failed=%d %s" % (stats["up"], t1 - t0, stats["auth_failed"],
-                                             latency_summary(tunnels)), flush=True)
+    last_up = max([s.t_up for t in tunnels for s in t.sessions if s.up] or [t0]) - t0
+    print("up %d %.3f auth_failed=%d last_up=%.3f %s" % (stats["up"], t1 - t0, stats["auth_failed"],
+                                                         last_up, latency_summary(tunnels)),
+          flush=True)
     # hold until told to tear down, answering echoes meanwhile
     while True:
         r, _, _ = select_stdin()

@@ -156,12 +156,31 @@ e2e_ping() {
 		{ cat "$VM_STATE/ping-$1.log" >&2; fail "ping from $1 to $2 failed"; }
 }
 
+# The two users of the two-client scenarios: libconfig entries for e2e_server's user list.
+E2E_ALICE='{ name = "alice"; password = "alice-secret"; ip = "203.0.113.200"; }'
+E2E_BOB='{ name = "bob"; password = "bob-secret"; ip = "203.0.113.201"; }'
+
+# e2e_alice_bob_up: with the server running (users E2E_ALICE and E2E_BOB), clients c1
+# (198.51.100.2, alice) and c2 (198.51.100.3, bob), already behind their NAT or NATs,
+# connect; each must get its dedicated IP and ping the server's PPP end.
+e2e_alice_bob_up() {
+	e2e_client c1 198.51.100.2 alice alice-secret
+	e2e_client c2 198.51.100.3 bob bob-secret
+	local if1 if2
+	if1=$(e2e_connect c1)
+	if2=$(e2e_connect c2)
+	[ "$(ppp_addr c1 "$if1")" = 203.0.113.200 ] || fail "alice did not get 203.0.113.200"
+	[ "$(ppp_addr c2 "$if2")" = 203.0.113.201 ] || fail "bob did not get 203.0.113.201"
+	e2e_ping c1 203.0.113.1
+	e2e_ping c2 203.0.113.1
+}
+
 # e2e_alice_up: the usual one-client lab: "client" behind "nat", ikd + l2tpd in "server"
 # with user alice (dedicated 203.0.113.200), connected, one ping through. E2E_IFC: her
 # ppp interface. E2E_IKD_EXTRA applies as in e2e_server.
 e2e_alice_up() {
 	netns_nat client nat server
-	e2e_server '{ name = "alice"; password = "alice-secret"; ip = "203.0.113.200"; }'
+	e2e_server "$E2E_ALICE"
 	e2e_client client 198.51.100.2 alice alice-secret
 	E2E_IFC=$(e2e_connect client)
 	[ "$(ppp_addr client "$E2E_IFC")" = 203.0.113.200 ] || fail "alice did not get 203.0.113.200"

@@ -17,17 +17,8 @@ netns_nat c1 nat server               # c1 198.51.100.2 -> NAT 192.0.2.254 -> se
 netns_nat_client nat c2 198.51.100.3
 ikd_conf server "%any" "$E2E_PSK" ""
 sed -i 's|^ikd: {|ikd: { nat_marks = true; mark_base = 256;|' "$E2E_RUN/ikd.conf"
-E2E_IKD_PREPARED=1 e2e_server '{ name = "alice"; password = "alice-secret"; ip = "203.0.113.200"; },
-	{ name = "bob"; password = "bob-secret"; ip = "203.0.113.201"; }'
-e2e_client c1 198.51.100.2 alice alice-secret
-e2e_client c2 198.51.100.3 bob bob-secret
-
-if1=$(e2e_connect c1)
-if2=$(e2e_connect c2)
-[ "$(ppp_addr c1 "$if1")" = 203.0.113.200 ] || fail "alice did not get 203.0.113.200"
-[ "$(ppp_addr c2 "$if2")" = 203.0.113.201 ] || fail "bob did not get 203.0.113.201"
-e2e_ping c1 203.0.113.1
-e2e_ping c2 203.0.113.1
+E2E_IKD_PREPARED=1 e2e_server "$E2E_ALICE, $E2E_BOB"
+e2e_alice_bob_up
 esp_states_are server 4 || fail "expected two SA pairs on the server: $(ip -n server xfrm state)"
 grep -q 'event=tunnel_request .*mark=0x100' "$VM_STATE/l2tpd.log" || fail "no tunnel with mark 0x100"
 grep -q 'event=tunnel_request .*mark=0x101' "$VM_STATE/l2tpd.log" || fail "no tunnel with mark 0x101"

@@ -20,8 +20,8 @@ getent passwd l2sec > /dev/null || useradd -r -g l2sec -M -d /nonexistent -s /us
 uid=$(id -u l2sec)
 gid=$(getent group l2sec | cut -d: -f3)
 chmod 755 "$VM_STATE"   # mktemp's 0700 would keep l2sec from its files on reload
-ALICE='{ name = "alice"; password = "alice-secret"; ip = "203.0.113.200"; }'
-BOB='{ name = "bob"; password = "bob-secret"; ip = "203.0.113.201"; }'
+ALICE=$E2E_ALICE
+BOB=$E2E_BOB
 SECRETS=$E2E_RUN/l2tpd-secrets.conf
 
 # status_is PID KEY VALUE: the line "KEY:<tab>VALUE" of /proc/PID/status (tabs squeezed).

@@ -12,8 +12,8 @@
 ikev1_need
 need xl2tpd pppd
 
-ALICE='{ name = "alice"; password = "alice-secret"; ip = "203.0.113.200"; }'
-BOB='{ name = "bob"; password = "bob-secret"; ip = "203.0.113.201"; }'
+ALICE=$E2E_ALICE
+BOB=$E2E_BOB
 CAROL='{ name = "carol"; password = "carol-secret"; ip = "203.0.113.202"; }'
 SECRETS=$E2E_RUN/l2tpd-secrets.conf
 
@@ -25,14 +25,7 @@ netns_nat c1 nat1 server
 e2e_second_nat nat2 c2 198.51.100.3/24
 e2e_server "$ALICE,
 	$BOB"
-e2e_client c1 198.51.100.2 alice alice-secret
-e2e_client c2 198.51.100.3 bob bob-secret
-if1=$(e2e_connect c1)
-if2=$(e2e_connect c2)
-[ "$(ppp_addr c1 "$if1")" = 203.0.113.200 ] || fail "alice did not get 203.0.113.200"
-[ "$(ppp_addr c2 "$if2")" = 203.0.113.201 ] || fail "bob did not get 203.0.113.201"
-e2e_ping c1 203.0.113.1
-e2e_ping c2 203.0.113.1
+e2e_alice_bob_up
 bob_before=$(e2e_session_json bob)
 bob_tid=$(json_field "$bob_before" tunnel_id)
 bob_sid=$(json_field "$bob_before" session_id)

@@ -118,18 +118,7 @@ e2e_second_nat() {
 	netns_link "$nat" server
 	ip -n server link set "v-${nat:0:13}" master br-wan
 	_addr_add "$nat" v-server "$E2E_NAT2_PUBLIC/24"
-	ip -n "$nat" link add br-lan type bridge
-	ip -n "$nat" addr add 198.51.100.1/24 dev br-lan
-	ip -n "$nat" link set br-lan up
-	ip netns exec "$nat" sysctl -qw net.ipv4.ip_forward=1
-	ip netns exec "$nat" nft -f - <<-NFT
-		table ip nat {
-			chain postrouting {
-				type nat hook postrouting priority srcnat;
-				oifname "v-server" masquerade
-			}
-		}
-	NFT
+	netns_nat_lan "$nat" v-server
 	netns_nat_client "$nat" "$client" "$addr"
 }
 

@@ -115,6 +115,14 @@ netns_nat() {
 	[ $# -eq 3 ] || fail "netns_nat CLIENT NAT SERVER"
 	local client=$1 nat=$2 server=$3
 	netns_link "$nat" "$server" 192.0.2.254/24 192.0.2.1/24
+	netns_nat_lan "$nat" "v-${server:0:13}"
+	netns_nat_client "$nat" "$client" 198.51.100.2/24
+}
+
+# netns_nat_lan NAT UPLINK: NAT's client side, the bridge "br-lan" (198.51.100.1/24), with
+# forwarding on and everything leaving through interface UPLINK masqueraded (nftables).
+netns_nat_lan() {
+	local nat=$1 uplink=$2
 	ip -n "$nat" link add br-lan type bridge
 	ip -n "$nat" addr add 198.51.100.1/24 dev br-lan
 	ip -n "$nat" link set br-lan up
@@ -123,11 +131,10 @@ netns_nat() {
 		table ip nat {
 			chain postrouting {
 				type nat hook postrouting priority srcnat;
-				oifname "v-${server:0:13}" masquerade
+				oifname "$uplink" masquerade
 			}
 		}
 	EOF
-	netns_nat_client "$nat" "$client" 198.51.100.2/24
 }
 
 # netns_nat_client NAT CLIENT ADDR: one more client behind NAT (ADDR in 198.51.100.0/24).

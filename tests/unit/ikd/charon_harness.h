@@ -12,6 +12,7 @@
 #ifndef L2SEC_TESTS_IKD_CHARON_HARNESS_H
 #define L2SEC_TESTS_IKD_CHARON_HARNESS_H
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -140,40 +141,66 @@ static inline void charon_stop(void)
 }
 
 /*
- * charon's level-4 log prints a chunk as "LABEL => N bytes @ 0x..." followed by lines
- * "   0: 01 02 ...  ascii". Find the first LABEL and decode N bytes into out.
+ * charon's level-4 log prints a chunk as "NN[CHD] LABEL => N bytes @ 0x..." followed by
+ * lines "NN[CHD]   16: 01 02 ... (up to 16 bytes)  ascii", NN being the logging thread.
+ * Find the first LABEL and decode N bytes into out. Only lines of the same thread count
+ * (another thread may log in between), and at most 16 bytes per line, each exactly two
+ * hex digits: the ascii column can start with a hex digit followed by a space.
  */
 static inline size_t charon_log_chunk(const char *label, uint8_t *out, size_t cap)
 {
-	char path[128], line[512], want[96];
+	char path[128], line[512], want[96], thread[16] = "";
 	snprintf(path, sizeof path, "%s/charon.log", charon_dir);
 	snprintf(want, sizeof want, "%s => ", label);
 	FILE *f = fopen(path, "r");
-	size_t n = 0, total = 0;
+	size_t n = 0, total = 0, thread_len = 0;
 	bool found = false;
 	if (!f)
 		return 0;
-	while (fgets(line, sizeof line, f)) {
+	while (fgets(line, sizeof line, f) && (!found || n < total)) {
 		char *at = strstr(line, want);
 		if (!found) {
-			if (at) {
+			char *bracket = strchr(line, ']');
+			if (at && bracket && bracket < at && (size_t)(bracket - line) < sizeof thread) {
 				found = true;
 				total = strtoul(at + strlen(want), NULL, 10);
+				thread_len = (size_t)(bracket - line) + 1;
+				memcpy(thread, line, thread_len);
 			}
 			continue;
 		}
-		char *colon = strstr(line, ": ");
-		if (!colon || n >= total)
+		if (strncmp(line, thread, thread_len))
+			continue;
+		char *colon = strstr(line + thread_len, ": ");
+		if (!colon)
 			break;
-		for (char *c = colon + 2; n < total && n < cap; c += 3) {
+		char *c = colon + 2;
+		for (int i = 0; i < 16 && n < total && n < cap; i++, c += 3) {
 			unsigned v;
-			if (sscanf(c, "%2x", &v) != 1 || c[2] != ' ')
+			if (!isxdigit((unsigned char)c[0]) || !isxdigit((unsigned char)c[1]) ||
+			    c[2] != ' ' || sscanf(c, "%2x", &v) != 1)
 				break;
 			out[n++] = (uint8_t)v;
 		}
 	}
 	fclose(f);
-	return n == total ? n : 0;
+	return found && n == total ? n : 0;
+}
+
+/*
+ * charon logs from its own threads, some time after the message that caused the value
+ * went out: poll for LABEL instead of sleeping a fixed time (a loaded host or qemu TCG
+ * can take seconds). Returns what charon_log_chunk returns, 0 after timeout_ms.
+ */
+static inline size_t charon_log_chunk_wait(const char *label, uint8_t *out, size_t cap,
+					   unsigned timeout_ms)
+{
+	for (unsigned waited = 0;; waited += 50) {
+		size_t n = charon_log_chunk(label, out, cap);
+		if (n || waited >= timeout_ms)
+			return n;
+		usleep(50000);
+	}
 }
 
 static inline void charon_log_truncate(void)

@@ -163,6 +163,7 @@ static const struct ctl_attr_policy attr_policy[CTL_A_MAX + 1] = {
 	E(CTL_A_DIAG_STAGE, "diag-stage", ctl_diag_stage_names),
 	E(CTL_A_DIAG_RESULT, "diag-result", ctl_diag_result_names),
 	A(CTL_A_REPEAT, "repeat", CTL_T_U32),
+	A(CTL_A_ALL, "all", CTL_T_FLAG),
 
 	A(CTL_A_IKE_SA_COUNT, "ike-sa-count", CTL_T_U32),
 	A(CTL_A_IPSEC_SA_COUNT, "ipsec-sa-count", CTL_T_U32),

@@ -171,6 +171,7 @@ enum ctl_attr {
 	CTL_A_DIAG_STAGE = 21,     /* u8: enum ctl_diag_stage (peer-diag entries) */
 	CTL_A_DIAG_RESULT = 22,    /* u8: enum ctl_diag_result */
 	CTL_A_REPEAT = 23,         /* u32: how many times in a row it happened (>= 1) */
+	CTL_A_ALL = 24,            /* flag: the request applies to every object it could name */
 
 	/* ikd */
 	CTL_A_IKE_SA_COUNT = 32,   /* u32 */

@@ -19,6 +19,7 @@ struct change_ctx {
 	struct sockaddr_storage addr;
 	const char *reason;
 	uint8_t level;
+	const char *prefix;             /* printed before a reply's message, e.g. "l2tpd: " */
 };
 
 static int build_target(struct ctl_msg *m, void *arg)
@@ -27,6 +28,9 @@ static int build_target(struct ctl_msg *m, void *arg)
 
 	switch (cc->attr) {
 	case 0:
+		break;
+	case CTL_A_ALL:
+		ctl_msg_put_flag(m, CTL_A_ALL);
 		break;
 	case CTL_A_PEER_ADDR:
 		ctl_msg_put_sockaddr(m, CTL_A_PEER_ADDR, (const struct sockaddr *)&cc->addr);
@@ -53,7 +57,7 @@ static int print_message(const struct nlmsghdr *nlh, const struct nlattr *const 
 	if (cc->v->json)
 		return 0;
 	if (tb[CTL_A_MESSAGE])
-		printf("%s\n", mnl_attr_get_str(tb[CTL_A_MESSAGE]));
+		printf("%s%s\n", cc->prefix ? cc->prefix : "", mnl_attr_get_str(tb[CTL_A_MESSAGE]));
 	if (tb[CTL_A_IKE_SA_ID])
 		printf("ike-sa-id %u\n", mnl_attr_get_u32(tb[CTL_A_IKE_SA_ID]));
 	return 0;
@@ -131,11 +135,34 @@ static bool parse_u32(const char *s, uint32_t *out)
 	return true;
 }
 
+/*
+ * Every L2TP tunnel (StopCCN) and every IKE SA (Delete): peers learn at once, and nothing
+ * stays in the kernel. Either daemon may be down; the other is still asked.
+ */
+static int disconnect_all(struct vpnctl *v)
+{
+	struct change_ctx cc = { .v = v, .attr = CTL_A_ALL,
+				 .reason = "vpnctl disconnect --all" };
+	int r_l2tpd, r_ikd;
+
+	cc.prefix = "l2tpd: ";
+	r_l2tpd = ask(&cc, VPNCTL_L2TPD, CTL_CMD_DISCONNECT);
+	cc.prefix = "ikd: ";
+	r_ikd = ask(&cc, VPNCTL_IKD, CTL_CMD_TERMINATE);
+	if (r_l2tpd == VPNCTL_EDOWN && r_ikd == VPNCTL_EDOWN)
+		return VPNCTL_EDOWN;
+	if (r_l2tpd != VPNCTL_OK && r_l2tpd != VPNCTL_EDOWN)
+		return r_l2tpd;
+	if (r_ikd != VPNCTL_OK && r_ikd != VPNCTL_EDOWN)
+		return r_ikd;
+	return VPNCTL_OK;
+}
+
 int cmd_disconnect(struct vpnctl *v, int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: vpnctl disconnect USER | session ID | tunnel ID | peer ADDR[:PORT]\n";
-	struct change_ctx cc = { .v = v, .reason = "disconnected by admin (vpnctl)" };
+		"usage: vpnctl disconnect USER | session ID | tunnel ID | peer ADDR[:PORT] | --all\n";
+	struct change_ctx cc = { .v = v, .reason = "vpnctl disconnect" };
 	const char *kind = argc == 3 ? argv[1] : NULL;
 	const char *what = argc == 3 ? argv[2] : argc == 2 ? argv[1] : NULL;
 	int r;
@@ -144,6 +171,8 @@ int cmd_disconnect(struct vpnctl *v, int argc, char **argv)
 		fputs(usage, stderr);
 		return VPNCTL_EUSAGE;
 	}
+	if (strcmp(what, "--all") == 0 && !kind)
+		return disconnect_all(v);
 	if (kind && strcmp(kind, "session") == 0) {
 		cc.attr = CTL_A_SESSION_ID;
 	} else if (kind && strcmp(kind, "tunnel") == 0) {

@@ -15,7 +15,7 @@ static const struct vpnctl_cmd commands[] = {
 	{ "sa", cmd_sa, "[IKE_SA_ID|CONNECTION]", "IPsec SAs with their counters" },
 	{ "tunnels", cmd_tunnels, "", "L2TP tunnels" },
 	{ "sessions", cmd_sessions, "[USER]", "users connected: IP, interface, peer, uptime, bytes" },
-	{ "disconnect", cmd_disconnect, "USER | session ID | tunnel ID | peer ADDR[:PORT]",
+	{ "disconnect", cmd_disconnect, "USER | session ID | tunnel ID | peer ADDR[:PORT] | --all",
 	  "end a user's session(s) and their IPsec SAs" },
 	{ "up", cmd_up, "CONNECTION", "initiate a configured connection" },
 	{ "down", cmd_down, "CONNECTION", "terminate a connection's SAs" },

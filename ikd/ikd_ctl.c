@@ -219,7 +219,7 @@ static int terminate_matching(struct ikd *d, const struct nlattr *const *tb, con
 	uint32_t id = tb[CTL_A_IKE_SA_ID] ? mnl_attr_get_u32(tb[CTL_A_IKE_SA_ID]) : 0;
 	const char *name = tb[CTL_A_CONN_NAME] ? mnl_attr_get_str(tb[CTL_A_CONN_NAME]) : NULL;
 	union ikd_sockaddr peer;
-	bool by_peer = false;
+	bool by_peer = false, all = tb[CTL_A_ALL] != NULL;
 	socklen_t len;
 	if (tb[CTL_A_PEER_ADDR] && ctl_attr_get_sockaddr(tb[CTL_A_PEER_ADDR], &peer.ss, &len) == 0)
 		by_peer = true;
@@ -230,7 +230,7 @@ static int terminate_matching(struct ikd *d, const struct nlattr *const *tb, con
 			next = sa->next_by_cookie;
 			if (sa->dead)
 				continue;
-			bool match = (id && sa->id == id) ||
+			bool match = all || (id && sa->id == id) ||
 				     (name && sa->conn && strcmp(sa->conn->name, name) == 0) ||
 				     (by_peer && ikd_addr_equal(&sa->peer.sa, &peer.sa,
 								ikd_addr_port(&peer.sa) != 0));
@@ -243,8 +243,30 @@ static int terminate_matching(struct ikd *d, const struct nlattr *const *tb, con
 	return n;
 }
 
+/*
+ * With CTL_A_ALL every IKE SA goes, each with its Delete notifications so that the peers
+ * and the kernel drop their SAs too: the clean goodbye before a final `systemctl stop`,
+ * which leaves the kernel SAs in place as a restart must. Zero SAs is an answer then.
+ */
+static int terminate_all(struct ctl_request *req, struct ikd *d)
+{
+	char msg[64];
+	int n = terminate_matching(d, req->tb, "terminated by admin (all)");
+	struct ctl_msg *m;
+
+	log_notice("terminate_all", "ike_sas=%d uid=%u", n, (unsigned)req->peer->uid);
+	m = ctl_reply_begin(req);
+	if (!m)
+		return -ENOMEM;
+	snprintf(msg, sizeof msg, "deleted %d IKE SA%s", n, n == 1 ? "" : "s");
+	ctl_msg_put_str(m, CTL_A_MESSAGE, msg);
+	return ctl_reply_end(req);
+}
+
 static int cmd_terminate(struct ctl_request *req, void *arg)
 {
+	if (req->tb[CTL_A_ALL])
+		return terminate_all(req, arg);
 	if (!req->tb[CTL_A_IKE_SA_ID] && !req->tb[CTL_A_CONN_NAME] && !req->tb[CTL_A_PEER_ADDR]) {
 		ctl_request_set_error_msg(req, "terminate needs an IKE SA id, a connection name "
 					  "or a peer address");

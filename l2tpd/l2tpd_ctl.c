@@ -224,6 +224,38 @@ static unsigned disconnect_peer(struct l2tpd *d, const struct sockaddr_storage *
 	return n;
 }
 
+/*
+ * Every tunnel, LNS and LAC alike, with a StopCCN: the clean goodbye before a final
+ * `systemctl stop`, which cannot be told from a restart and so only parks descriptors.
+ */
+static unsigned disconnect_all(struct l2tpd *d, const char *reason)
+{
+	unsigned n = 0;
+
+	for (uint32_t id = 1; id < 65536; id++) {
+		struct tunnel *t = d->tunnel_by_id[id];
+
+		if (!t || t->state == TUNNEL_CLOSING)
+			continue;
+		tunnel_close(t, L2TP_STOPCCN_CLEAR, 0, reason);
+		n++;
+	}
+	return n;
+}
+
+/* "closed N tunnels" in CTL_A_MESSAGE: zero is an answer too, not an error. */
+static int reply_closed_count(struct ctl_request *req, unsigned n)
+{
+	char msg[64];
+	struct ctl_msg *m = ctl_reply_begin(req);
+
+	if (!m)
+		return -ENOMEM;
+	snprintf(msg, sizeof msg, "closed %u tunnel%s", n, n == 1 ? "" : "s");
+	ctl_msg_put_str(m, CTL_A_MESSAGE, msg);
+	return ctl_reply_end(req);
+}
+
 static int h_disconnect(struct ctl_request *req, void *arg)
 {
 	struct l2tpd *d = arg;
@@ -236,6 +268,11 @@ static int h_disconnect(struct ctl_request *req, void *arg)
 
 	snprintf(reason, sizeof reason, "disconnected by admin (uid %u)%s%s",
 		 (unsigned)req->peer->uid, ra ? ": " : "", ra ? mnl_attr_get_str(ra) : "");
+	if (req->tb[CTL_A_ALL]) {
+		n = disconnect_all(d, reason);
+		log_notice("disconnect_all", "tunnels=%u uid=%u", n, (unsigned)req->peer->uid);
+		return reply_closed_count(req, n);
+	}
 	if (req->tb[CTL_A_PEER_ADDR]) {
 		struct sockaddr_storage ss;
 		socklen_t len;

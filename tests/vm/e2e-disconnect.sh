@@ -2,7 +2,8 @@
 # e2e-disconnect: `vpnctl disconnect USER` ends everything of that client at once: the PPP
 # interface, the L2TP session and tunnel, and (l2tpd asking ikd: delete-peer) the IKE and
 # both IPsec SAs, on the server and - through the Delete notifications - on the client.
-# Then the client connects again. Also checks what l2tpd learnt from ikd: the session
+# Then the client connects again, and `vpnctl disconnect --all` ends everything of everybody
+# (StopCCN, Delete). Also checks what l2tpd learnt from ikd: the session
 # carries the client's IKE identity and IKE SA id, and L2TP is accepted only from a
 # protected peer (require_protected = true in e2e_server).
 . "$L2SEC_SRC/tests/vm/lib.sh"
@@ -32,4 +33,21 @@ log "disconnected: nothing left on either side; vpnctl diagnose: $(tail -n +2 "$
 ifc=$(e2e_connect client)
 [ "$(ppp_addr client "$ifc")" = 203.0.113.200 ] || fail "alice did not get 203.0.113.200 again"
 e2e_ping client 203.0.113.1
-log "PASS: disconnect removed PPP, L2TP and both SAs; alice connected again"
+log "alice connected again"
+
+# The clean goodbye before a final `systemctl stop` (which, like a restart, keeps
+# everything): every tunnel with a StopCCN, every IKE SA with its Delete notifications.
+closed_before=$(grep -ci 'closed' "$VM_STATE/xl2tpd-client.log" || true)
+out=$(e2e_vpnctl disconnect --all) || fail "vpnctl disconnect --all failed: $out"
+grep -q '^l2tpd: closed 1 tunnel$' <<< "$out" || fail "unexpected l2tpd answer: $out"
+grep -q '^ikd: deleted 1 IKE SA$' <<< "$out" || fail "unexpected ikd answer: $out"
+wait_for 15 "the server to hold nothing of alice" e2e_server_clean_of "$E2E_NAT_PUBLIC"
+[ -z "$(ip -n server xfrm policy list proto udp)" ] || fail "policies left: $(ip -n server xfrm policy)"
+wait_for 10 "the client's SAs to go (ikd's Delete)" e2e_no_xfrm client
+grep -q 'event=disconnect_all tunnels=1' "$VM_STATE/l2tpd.log" || fail "l2tpd did not log disconnect_all"
+xl2tpd_heard_more_closes() { [ "$(grep -ci 'closed' "$VM_STATE/xl2tpd-client.log")" -gt "$closed_before" ]; }
+wait_for 10 "xl2tpd to hear the StopCCN" xl2tpd_heard_more_closes
+log "disconnect --all: $(tr '\n' ' ' <<< "$out")and the client heard: $(grep -i 'closed' "$VM_STATE/xl2tpd-client.log" | tail -1)"
+out=$(e2e_vpnctl disconnect --all) || fail "vpnctl disconnect --all with nobody connected failed: $out"
+grep -q '^l2tpd: closed 0 tunnels$' <<< "$out" || fail "unexpected l2tpd answer: $out"
+log "PASS: disconnect removed PPP, L2TP and both SAs; alice connected again; disconnect --all"

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/secret.h"
+#include "ikd/daemon.h"
 #include "ikd/ike_dh.h"
 #include "ikd/ikev1_frag.h"
 #include "ikd/ikev1_states.h"
@@ -423,7 +424,14 @@ void ikev1_qm_free(struct ike_sa *sa, struct ikev1_qm *qm)
 			break;
 		}
 	ike_xmit_clear(&qm->xmit);
+	ike_timer_stop(&qm->late_timer);
 	ike_dh_free(qm->dh);
+	/* A child still here never became a pair: our SPI (larval, or the inbound SA a
+	 * responder completed before message 2) would stay in the kernel until the larval
+	 * timeout or the SA's lifetime. Trimmed, abandoned with its ISAKMP SA: delete it. */
+	struct ikd *d = ikd_of(sa);
+	if (qm->child && d && d->kernel.ops)
+		kernel_remove_child(&d->kernel, sa, qm->child, false);
 	ipsec_sa_free(qm->child);
 	free(qm->sa_body);
 	sodium_memzero(qm, sizeof *qm);
@@ -470,6 +478,16 @@ int ike_xmit_send(struct ike_xmit *x, const uint8_t *pkt, size_t len, bool expec
 	if (expect_reply)
 		ike_timer_start(&x->timer, x->next_ms);
 	return xmit_cfg.send ? xmit_cfg.send(x->sa, pkt, len) : 0;
+}
+
+uint64_t ike_xmit_budget_ms(void)
+{
+	uint64_t total = 0, step = xmit_cfg.base_ms;
+	for (uint32_t i = 0; i < xmit_cfg.max_tries; i++) {
+		total += step;
+		step = step * 2 > 30000 ? 30000 : step * 2;
+	}
+	return total;
 }
 
 void ike_xmit_ack(struct ike_xmit *x)

@@ -147,6 +147,7 @@ struct ikev1_qm {
 	uint8_t state;                  /* enum ikev1_state */
 	bool gave_up;                   /* retransmissions ran out while waiting for the
 					   last message, which still completes it */
+	struct evloop_timer late_timer; /* gave_up: how long a late message 3 may come */
 	uint8_t iv[IKE_BLOCK_MAX];      /* this exchange's CBC chain (RFC 2409 appendix B) */
 	struct ike_xmit xmit;
 	struct ike_dh *dh;              /* PFS */
@@ -196,6 +197,7 @@ struct ike_sa {
 	struct evloop_timer keepalive_timer;
 	uint32_t dpd_seq_out, dpd_seq_in;
 	bool dpd_pending;
+	bool dpd_deferred;              /* an R-U-THERE waits for a Quick Mode to end (dpd.h) */
 	uint64_t dpd_sent_ms, last_rx_ms;
 	uint32_t recent_msgids[8];      /* informational replay window */
 	unsigned recent_pos;
@@ -278,7 +280,8 @@ struct ipsec_sa *ipsec_sa_find_spi(struct ike_sa *ike, uint32_t spi, bool inboun
 
 struct ikev1_qm *ikev1_qm_new(struct ike_sa *sa, uint32_t msgid);
 struct ikev1_qm *ikev1_qm_find(struct ike_sa *sa, uint32_t msgid);
-/* Unlink and free (its child, if still attached, is freed too). */
+/* Unlink and free. Its child, if still attached (never installed as a pair), is freed too
+ * and its SPI released in the kernel of the SA's daemon (sa->owner, if set). */
 void ikev1_qm_free(struct ike_sa *sa, struct ikev1_qm *qm);
 
 /* ---- xmit ---------------------------------------------------------------------------- */
@@ -306,6 +309,9 @@ void ike_xmit_init(struct ike_xmit *x, struct ike_sa *sa, uint32_t msgid);
  */
 int ike_xmit_send(struct ike_xmit *x, const uint8_t *pkt, size_t len, bool expect_reply,
 		  const uint8_t *rx, size_t rx_len);
+/* From the first send until the tries of an unanswered exchange run out (the back-off of
+ * ike_xmit_timeout summed), in ms. */
+uint64_t ike_xmit_budget_ms(void);
 /* The peer answered: stop retransmitting (the cached message stays for duplicates). */
 void ike_xmit_ack(struct ike_xmit *x);
 /*

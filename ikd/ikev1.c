@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/secret.h"
+#include "ikd/dpd.h"
 #include "ikd/ikev1_child.h"
 #include "ikd/ikev1_frag.h"
 #include "ikd/ikev1_info.h"
@@ -151,7 +152,8 @@ void ikev1_delete_sa(struct ike_sa *sa, bool notify_peer, bool remove_children,
 /* End a Quick Mode that failed but keep its message id (state QM_DONE): the peer's
  * retransmissions and late messages of it are then dropped as unexpected instead of being
  * taken for the first message of a new exchange (and decrypted with that one's IV). Its
- * larval SPI is released. */
+ * SPI is released: the larval SA, or the inbound SA a responder installed before
+ * message 2. A DPD probe that waited for it may go now. */
 static void qm_abandon(struct ike_sa *sa, struct ikev1_qm *qm)
 {
 	if (qm->child) {
@@ -160,7 +162,23 @@ static void qm_abandon(struct ike_sa *sa, struct ikev1_qm *qm)
 		qm->child = NULL;
 	}
 	ike_xmit_clear(&qm->xmit);
+	ike_timer_stop(&qm->late_timer);
 	qm->state = QM_DONE;
+	dpd_quick_mode_ended(sa);
+}
+
+/* A responder's exchange gave up waiting for message 3 a retransmission budget ago: no
+ * late message 3 any more, its inbound SA goes. */
+static void late_qm3_expired(void *arg)
+{
+	struct ikev1_qm *qm = arg;
+	struct ike_sa *sa = qm->xmit.sa;
+	if (qm->state != QM_R1 || sa->dead)
+		return;
+	log_info("quick_mode_abandoned", "ike_sa=%u msgid=%08x spi_in=%08x reason=\"no message 3 "
+		 "after the retransmissions and as long again\"", sa->id, qm->msgid,
+		 qm->child ? qm->child->spi_in : 0);
+	qm_abandon(sa, qm);
 }
 
 void ikev1_xmit_exhausted(struct ike_sa *sa, uint32_t msgid)
@@ -187,9 +205,14 @@ void ikev1_xmit_exhausted(struct ike_sa *sa, uint32_t msgid)
 	if (wait_qm3) {
 		/* The initiator installed its SAs on our message 2 and may only be slow (a
 		 * loaded peer answers after our last retransmission): keep the exchange, its
-		 * CBC chain, nonces and SPI, so that its message 3 still installs our side.
-		 * Kept until trimmed with the finished ones (ike_sa.c) or the IKE SA goes. */
+		 * CBC chain, nonces and inbound SA (the peer may be sending on it), so that its
+		 * message 3 still installs our side. Kept as long again as we retransmitted,
+		 * then abandoned (late_qm3_expired); sooner if trimmed with the finished ones
+		 * (ike_sa.c) or the IKE SA goes. Both delete the inbound SA. */
 		qm->gave_up = true;
+		ike_timer_init(&qm->late_timer, late_qm3_expired, qm);
+		ike_timer_start(&qm->late_timer, ike_xmit_budget_ms());
+		dpd_quick_mode_ended(sa);
 		return;
 	}
 	qm_abandon(sa, qm);
@@ -344,6 +367,9 @@ static void run_row(struct ikev1_in *in, uint8_t state)
 	if (in->row->flags & IKEV1_F_PHASE2) {
 		if (in->qm)
 			in->qm->state = in->row->next;
+		/* Only now: an initiator's message 3 went out after its handler installed. */
+		if (in->qm && in->qm->state == QM_DONE)
+			dpd_quick_mode_ended(sa);
 	} else {
 		sa->state = in->row->next;
 	}

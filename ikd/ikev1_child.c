@@ -315,25 +315,12 @@ static struct ipsec_sa *same_traffic(struct ike_sa *sa, const struct ipsec_sa *c
 	return NULL;
 }
 
-/* A responder sees a rekey as a new pair for traffic an older pair covers: reuse the
- * older reqid so the policies stay, and let the older one go after a grace period. */
-static void supersede_older(struct ike_sa *sa, struct ipsec_sa *c, struct ipsec_sa *old)
+/* o, an installed pair not yet replaced, protects what c is negotiated for. */
+static bool covers_same(const struct ipsec_sa *o, const struct ipsec_sa *c)
 {
-	for (struct ipsec_sa *o = sa->children; o; o = o->next) {
-		if (o == c || o->superseded || !o->installed)
-			continue;
-		bool match = old ? o == old :
-			o->params.tunnel == c->params.tunnel &&
-			memcmp(&o->remote_ts, &c->remote_ts, sizeof o->remote_ts) == 0 &&
-			memcmp(&o->local_ts, &c->local_ts, sizeof o->local_ts) == 0;
-		if (!match)
-			continue;
-		o->superseded = true;
-		c->reqid = o->reqid;
-		c->mark = o->mark;      /* l2tpd's socket keeps its mark across rekeys */
-		ike_timer_stop(&o->rekey_timer);
-		ike_timer_start(&o->expire_timer, SUPERSEDED_GRACE_MS);
-	}
+	return o != c && o->installed && !o->superseded && o->params.tunnel == c->params.tunnel &&
+	       memcmp(&o->remote_ts, &c->remote_ts, sizeof o->remote_ts) == 0 &&
+	       memcmp(&o->local_ts, &c->local_ts, sizeof o->local_ts) == 0;
 }
 
 /* A client behind NAT gets its own XFRM mark (ikd.nat_marks): clients sharing the NAT's
@@ -347,35 +334,64 @@ static void assign_mark(struct ikd *d, struct ike_sa *sa, struct ipsec_sa *c)
 	c->mark = d->next_mark++;
 }
 
-int ikev1_child_install(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in *in)
+/* reqid and mark of c, fixed before any of its SAs enters the kernel. A rekey we started
+ * keeps those of the pair it replaces; a responder sees a rekey as a new pair for traffic
+ * an older pair covers and takes that one's, so the policies stay (updated in place) and
+ * l2tpd's socket keeps its mark. */
+static void choose_reqid_mark(struct ike_sa *sa, const struct ikev1_qm *qm, struct ipsec_sa *c)
+{
+	if (qm->rekey_of) {
+		c->reqid = qm->rekey_of->reqid;
+		c->mark = qm->rekey_of->mark;
+	} else {
+		for (struct ipsec_sa *o = sa->children; o; o = o->next)
+			if (covers_same(o, c)) {
+				c->reqid = o->reqid;
+				c->mark = o->mark;
+			}
+	}
+	assign_mark(ikd_of(sa), sa, c);
+}
+
+/* c is in the kernel: the pairs it replaces go after a grace period (their SAs keep
+ * decrypting what the peer sent before it switched). */
+static void supersede_older(struct ike_sa *sa, struct ipsec_sa *c, struct ipsec_sa *rekey_of)
+{
+	for (struct ipsec_sa *o = sa->children; o; o = o->next) {
+		if (rekey_of ? o != rekey_of || o->superseded || !o->installed : !covers_same(o, c))
+			continue;
+		o->superseded = true;
+		/* Both pairs of one traffic share their policies (set_policies updated them to
+		 * c's reqid): so that o's deletion leaves them, it counts as the same traffic.
+		 * Only differs when two first pairs were negotiated at the same time. */
+		if (o->mark == c->mark)
+			o->reqid = c->reqid;
+		ike_timer_stop(&o->rekey_timer);
+		ike_timer_start(&o->expire_timer, SUPERSEDED_GRACE_MS);
+	}
+}
+
+int ikev1_child_install_inbound(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in *in)
 {
 	struct ikd *d = ikd_of(sa);
 	struct ipsec_sa *c = qm->child;
-	if (!qm->rekey_of)
-		supersede_older(sa, c, NULL);
-	else
-		c->mark = qm->rekey_of->mark;
-	assign_mark(d, sa, c);
+	choose_reqid_mark(sa, qm, c);
 	struct child_keys k;
 	int rc = make_keys(sa, qm, c, &k);
 	if (rc == 0)
-		rc = kernel_install_child(&d->kernel, sa, c, &k);
-	if (rc == 0 && (sa->nat & IKE_NAT_PEER)) {
-		/* A NAT may move the peer: keep the keys to re-install the pair then. */
-		c->keys = malloc(sizeof *c->keys);
-		if (c->keys)
-			*c->keys = k;
-	}
+		rc = kernel_install_child_in(&d->kernel, sa, c, &k);
 	sodium_memzero(&k, sizeof k);
 	if (rc < 0)
-		return ikev1_fail(in, "kernel", 0, "installing the IPsec SAs failed: %s",
+		return ikev1_fail(in, "kernel", ISAKMP_N_NO_PROPOSAL_CHOSEN,
+				  "installing the inbound IPsec SA failed: %s",
 				  d->kernel.ops->strerror(d->kernel.ctx));
-	qm->child = NULL;
-	ipsec_sa_link(sa, c);
-	if (qm->rekey_of)
-		supersede_older(sa, c, qm->rekey_of);
-	ikev1_child_start_timers(sa, c);
-	d->stats.ipsec_established++;
+	log_debug("ipsec_sa_inbound_installed", "ike_sa=%u ipsec_sa=%u msgid=%08x spi_in=%08x "
+		  "reqid=%u", sa->id, c->id, qm->msgid, c->spi_in, c->reqid);
+	return 0;
+}
+
+static void log_established(const struct ike_sa *sa, const struct ipsec_sa *c, bool rekey)
+{
 	char q[LOG_QUOTE_MAX];
 	log_info("ipsec_sa_established", "ike_sa=%u ipsec_sa=%u conn=%s mode=%s spi_in=%08x "
 		 "spi_out=%08x enc=%s/%u auth=%s lifetime=%u lifetime_kb=%llu encap=%s pfs=%u "
@@ -387,7 +403,38 @@ int ikev1_child_install(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in 
 		 ike_name_of(ipsec_auth_names, c->params.v1_auth) : "?", c->params.life_s,
 		 (unsigned long long)c->params.life_kb,
 		 (c->params.udp_encap || sa->nat) ? "udp" : "none", c->params.pfs_group,
-		 c->mark, qm->rekey_of ? "yes" : "no");
+		 c->mark, rekey ? "yes" : "no");
+}
+
+int ikev1_child_install(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in *in)
+{
+	struct ikd *d = ikd_of(sa);
+	struct ipsec_sa *c = qm->child;
+	/* A responder put the inbound SA in before sending message 2. */
+	bool inbound_done = qm->state == QM_R1;
+	if (!inbound_done)
+		choose_reqid_mark(sa, qm, c);
+	struct child_keys k;
+	int rc = make_keys(sa, qm, c, &k);
+	if (rc == 0)
+		rc = inbound_done ? kernel_install_child_out(&d->kernel, sa, c, &k)
+				  : kernel_install_child(&d->kernel, sa, c, &k);
+	if (rc == 0 && (sa->nat & IKE_NAT_PEER)) {
+		/* A NAT may move the peer: keep the keys to re-install the pair then. */
+		c->keys = malloc(sizeof *c->keys);
+		if (c->keys)
+			*c->keys = k;
+	}
+	sodium_memzero(&k, sizeof k);
+	if (rc < 0)     /* the caller abandons the exchange: that deletes our inbound SA */
+		return ikev1_fail(in, "kernel", 0, "installing the IPsec SAs failed: %s",
+				  d->kernel.ops->strerror(d->kernel.ctx));
+	qm->child = NULL;
+	ipsec_sa_link(sa, c);
+	supersede_older(sa, c, qm->rekey_of);
+	ikev1_child_start_timers(sa, c);
+	d->stats.ipsec_established++;
+	log_established(sa, c, qm->rekey_of != NULL);
 	ikd_event(d, IKD_EV_IPSEC_UP, sa, c, NULL);
 	/* Done exchanges stay only for duplicates of their last message: keep the newest. */
 	for (struct ikev1_qm *o = sa->qms, *next; o; o = next) {

@@ -23,7 +23,19 @@ int ikev1_child_check_mode(struct ikev1_in *in, struct ipsec_sa *c);
 int ikev1_child_put_responder_lifetime(struct ikev1_out *o, const struct ipsec_sa *c,
 				       uint32_t peer_spi);
 void ikev1_child_take_responder_lifetime(struct ikev1_in *in, struct ipsec_sa *c);
-/* KEYMAT, kernel, link into sa->children, timers, log, event. qm->child is taken. */
+/*
+ * Responder, before sending message 2: reqid and mark, KEYMAT, and the inbound SA into the
+ * kernel (RFC 2409 practice: the initiator installs on message 2 and may send on it at
+ * once). qm->child stays with the exchange; abandoning or freeing the exchange deletes
+ * that SA (kernel_remove_child of a pair not installed).
+ */
+int ikev1_child_install_inbound(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in *in);
+/*
+ * KEYMAT, kernel, link into sa->children, timers, log, event; the pairs it replaces
+ * expire after a grace period. Initiator (message 2): both SAs and the policies. Responder
+ * (message 3, state QM_R1): what ikev1_child_install_inbound left, the outbound SA and the
+ * policies. qm->child is taken on success.
+ */
 int ikev1_child_install(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in *in);
 /* Rekey (initiator) and expiry timers of an installed pair, due from its installation
  * time (superseded: expiry after the grace period). */

@@ -10,8 +10,11 @@
  * HASH(2) = prf(SKEYID_a, M-ID | Ni_b | SA | Nr [| KE] [| IDci | IDcr])
  * HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b)
  *
- * The responder installs the SA pair when message 3 proved the initiator has the keys;
- * the initiator installs on message 2. For L2TP (transport mode) the selectors are the
+ * The initiator installs the SA pair on message 2 and may send on it at once (strongSwan
+ * and Windows do), before message 3 reaches us. So the responder installs its inbound SA
+ * before sending message 2, and the outbound SA and the policies when message 3 proved
+ * the initiator has the keys (RFC 2409 practice); an exchange that ends without message 3
+ * deletes that inbound SA (ikev1.c). For L2TP (transport mode) the selectors are the
  * outer addresses and UDP/1701 on our side; a client behind NAT names its private address
  * in IDci (and NAT-OA), which is accepted as long as protocol and ports fit.
  */
@@ -219,6 +222,8 @@ int ikev1_quick_r0(struct ikev1_in *in)
 		return rc;
 	random_bytes(qm->nr, QM_NONCE_LEN);
 	qm->nr_len = QM_NONCE_LEN;
+	if ((rc = ikev1_child_install_inbound(sa, qm, in)) < 0)
+		return rc;
 
 	struct ikev1_out o;
 	size_t slot;
@@ -302,8 +307,7 @@ int ikev1_quick_initiate(struct ike_sa *sa, struct ipsec_sa *rekey_of)
 		rc = send_qm(NULL, sa, qm, &o, true);
 	if (rc < 0) {
 		log_err("quick_mode_initiate_failed", "ike_sa=%u errno=%d", sa->id, -rc);
-		kernel_remove_child(&d->kernel, sa, qm->child, false);
-		ikev1_qm_free(sa, qm);
+		ikev1_qm_free(sa, qm);  /* releases the SPI */
 		return rc;
 	}
 	log_info("quick_mode_initiating", "ike_sa=%u msgid=%08x spi_in=%08x rekey=%s", sa->id,

@@ -240,39 +240,47 @@ static int set_policies(const struct ikd_kernel *k, const struct ike_sa *sa,
 	return first_err;
 }
 
-int kernel_install_child(const struct ikd_kernel *k, const struct ike_sa *sa,
-			 struct ipsec_sa *c, const struct child_keys *keys)
+static void child_sa_keyed(const struct ike_sa *sa, const struct ipsec_sa *c, bool inbound,
+			   const struct child_keys *keys, struct xfrm_sa *out)
 {
-	struct xfrm_sa in, out;
-	kernel_child_sa(sa, c, true, &in);
-	kernel_child_sa(sa, c, false, &out);
-	in.crypto.encr_key = keys->in;
-	in.crypto.encr_key_len = keys->encr_len;
-	in.crypto.integ_key = keys->in + keys->encr_len;
-	in.crypto.integ_key_len = keys->integ_len;
-	out.crypto.encr_key = keys->out;
-	out.crypto.encr_key_len = keys->encr_len;
-	out.crypto.integ_key = keys->out + keys->encr_len;
-	out.crypto.integ_key_len = keys->integ_len;
+	const uint8_t *key = inbound ? keys->in : keys->out;
+	kernel_child_sa(sa, c, inbound, out);
+	out->crypto.encr_key = key;
+	out->crypto.encr_key_len = keys->encr_len;
+	out->crypto.integ_key = key + keys->encr_len;
+	out->crypto.integ_key_len = keys->integ_len;
+}
+
+int kernel_install_child_in(const struct ikd_kernel *k, const struct ike_sa *sa,
+			    const struct ipsec_sa *c, const struct child_keys *keys)
+{
+	struct xfrm_sa in;
+	child_sa_keyed(sa, c, true, keys, &in);
 	/* The inbound SPI was reserved with ALLOCSPI: complete that larval SA. */
 	int rc = k->ops->sa_add(k->ctx, &in, true);
 	if (rc == -ESRCH || rc == -ENOENT)      /* no larval SA (re-install): add it */
 		rc = k->ops->sa_add(k->ctx, &in, false);
-	if (rc < 0) {
+	if (rc < 0)
 		log_err("ipsec_sa_add_failed", "ike_sa=%u ipsec_sa=%u dir=in spi=%08x error=\"%s\"",
 			sa->id, c->id, c->spi_in, k->ops->strerror(k->ctx));
-		return rc;
-	}
-	rc = k->ops->sa_add(k->ctx, &out, false);
+	return rc;
+}
+
+int kernel_install_child_out(const struct ikd_kernel *k, const struct ike_sa *sa,
+			     struct ipsec_sa *c, const struct child_keys *keys)
+{
+	struct xfrm_sa out;
+	child_sa_keyed(sa, c, false, keys, &out);
+	int rc = k->ops->sa_add(k->ctx, &out, false);
 	if (rc < 0) {
 		log_err("ipsec_sa_add_failed", "ike_sa=%u ipsec_sa=%u dir=out spi=%08x error=\"%s\"",
 			sa->id, c->id, c->spi_out, k->ops->strerror(k->ctx));
-		k->ops->sa_del(k->ctx, &in);
 		return rc;
 	}
+	/* Added or updated in place (same selector and reqid as an older pair's): never a
+	 * moment without them, and the kernel prefers the newest SA of that reqid. */
 	rc = set_policies(k, sa, c, false);
 	if (rc < 0) {
-		k->ops->sa_del(k->ctx, &in);
 		k->ops->sa_del(k->ctx, &out);
 		return rc;
 	}
@@ -281,11 +289,28 @@ int kernel_install_child(const struct ikd_kernel *k, const struct ike_sa *sa,
 	return 0;
 }
 
+int kernel_install_child(const struct ikd_kernel *k, const struct ike_sa *sa,
+			 struct ipsec_sa *c, const struct child_keys *keys)
+{
+	int rc = kernel_install_child_in(k, sa, c, keys);
+	if (rc < 0)
+		return rc;
+	rc = kernel_install_child_out(k, sa, c, keys);
+	if (rc < 0) {
+		struct xfrm_sa in;
+		kernel_child_sa(sa, c, true, &in);
+		k->ops->sa_del(k->ctx, &in);
+	}
+	return rc;
+}
+
 int kernel_remove_child(const struct ikd_kernel *k, const struct ike_sa *sa,
 			struct ipsec_sa *c, bool with_policies)
 {
 	int rc = 0;
 	if (!c->installed) {
+		/* Our SPI alone: a larval SA, or the inbound SA a responder completed before
+		 * sending message 2 (kernel_install_child_in). Deleting by SPI covers both. */
 		if (c->spi_in) {
 			struct xfrm_sa key;
 			kernel_child_sa(sa, c, true, &key);

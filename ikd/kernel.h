@@ -54,7 +54,21 @@ int kernel_child_alloc_spi(const struct ikd_kernel *k, const struct ike_sa *sa,
 /* Install the inbound and outbound SA and the policies. Returns 0 or -errno (logged). */
 int kernel_install_child(const struct ikd_kernel *k, const struct ike_sa *sa,
 			 struct ipsec_sa *c, const struct child_keys *keys);
-/* Delete the pair; with_policies also the policies (the last pair of that traffic). */
+/*
+ * The two halves of it, for a Quick Mode responder (RFC 2409 practice): the inbound SA
+ * (completing the larval SA of kernel_child_alloc_spi) before message 2 goes out, since
+ * the initiator installs on message 2 and may send at once; the outbound SA and the
+ * policies when message 3 proved the initiator has the keys (c->installed set then).
+ * Until then kernel_remove_child() deletes the inbound SA by its SPI. 0 or -errno (logged);
+ * a failed _out leaves the inbound SA to the caller.
+ */
+int kernel_install_child_in(const struct ikd_kernel *k, const struct ike_sa *sa,
+			    const struct ipsec_sa *c, const struct child_keys *keys);
+int kernel_install_child_out(const struct ikd_kernel *k, const struct ike_sa *sa,
+			     struct ipsec_sa *c, const struct child_keys *keys);
+/* Delete the pair; with_policies also the policies (the last pair of that traffic). Not
+ * installed (c->installed false): deletes the SA of our inbound SPI, if any (larval or
+ * completed by kernel_install_child_in). */
 int kernel_remove_child(const struct ikd_kernel *k, const struct ike_sa *sa,
 			struct ipsec_sa *c, bool with_policies);
 /* Bytes received on the inbound SA (for DPD idleness). -errno when unknown. */

@@ -38,25 +38,51 @@ struct rec_kernel {
 	uint32_t next_spi;
 	struct rec_sa sas[64];
 	size_t n;
-	int policies;
+	uint32_t larval[64];    /* SPIs reserved and neither completed nor released */
+	size_t n_larval;
+	struct xfrm_policy pol[16];     /* as the kernel holds them: one per selector/dir/mark */
+	int policies;           /* how many */
+	unsigned policy_dels;   /* deletions that found a policy */
 	uint64_t bytes;         /* what sa_get reports for every SA */
 };
+
+/* Forget spi as a larval SA; false if it was none. */
+static inline bool rk_take_larval(struct rec_kernel *k, uint32_t spi)
+{
+	for (size_t i = 0; i < k->n_larval; i++)
+		if (k->larval[i] == spi) {
+			k->larval[i] = k->larval[--k->n_larval];
+			return true;
+		}
+	return false;
+}
 
 static inline int rk_spi_alloc(void *ctx, const struct xfrm_sa *key, uint32_t *spi)
 {
 	struct rec_kernel *k = ctx;
+	assert_true(k->n_larval < 64);
 	*spi = k->next_spi++;
+	k->larval[k->n_larval++] = *spi;
 	return 0;
 }
 
+static inline struct rec_sa *rk_find(struct rec_kernel *k, uint32_t spi);
+
+/* Deletes whatever SA has that SPI, larval or complete (XFRM_MSG_DELSA). */
 static inline int rk_spi_release(void *ctx, const struct xfrm_sa *key, uint32_t spi)
 {
-	return 0;
+	struct rec_kernel *k = ctx;
+	struct rec_sa *r = rk_find(k, spi);
+	if (r)
+		r->live = false;
+	return rk_take_larval(k, spi) || r ? 0 : -ESRCH;
 }
 
 static inline int rk_sa_add(void *ctx, const struct xfrm_sa *sa, bool update)
 {
 	struct rec_kernel *k = ctx;
+	if (update)
+		rk_take_larval(k, sa->spi);
 	assert_true(k->n < 64);
 	struct rec_sa *r = &k->sas[k->n++];
 	r->sa = *sa;
@@ -95,15 +121,46 @@ static inline int rk_sa_get(void *ctx, const struct xfrm_sa *key, struct xfrm_sa
 	return 0;
 }
 
+/* The kernel's identity of a policy: selector, direction, mark. */
+static inline bool rk_same_policy(const struct xfrm_policy *a, const struct xfrm_policy *b)
+{
+	return a->dir == b->dir && a->mark == b->mark && a->mark_mask == b->mark_mask &&
+	       memcmp(&a->sel.src, &b->sel.src, sizeof a->sel.src) == 0 &&
+	       memcmp(&a->sel.dst, &b->sel.dst, sizeof a->sel.dst) == 0 &&
+	       a->sel.src_plen == b->sel.src_plen && a->sel.dst_plen == b->sel.dst_plen &&
+	       a->sel.proto == b->sel.proto && a->sel.sport == b->sel.sport &&
+	       a->sel.dport == b->sel.dport;
+}
+
+static inline struct xfrm_policy *rk_find_policy(struct rec_kernel *k, const struct xfrm_policy *p)
+{
+	for (int i = 0; i < k->policies; i++)
+		if (rk_same_policy(&k->pol[i], p))
+			return &k->pol[i];
+	return NULL;
+}
+
+/* Add, or update in place (as ikd's backend does: NEWPOLICY, UPDPOLICY on EEXIST). */
 static inline int rk_policy_set(void *ctx, const struct xfrm_policy *p)
 {
-	((struct rec_kernel *)ctx)->policies++;
+	struct rec_kernel *k = ctx;
+	struct xfrm_policy *have = rk_find_policy(k, p);
+	if (!have) {
+		assert_true(k->policies < 16);
+		have = &k->pol[k->policies++];
+	}
+	*have = *p;
 	return 0;
 }
 
 static inline int rk_policy_del(void *ctx, const struct xfrm_policy *p)
 {
-	((struct rec_kernel *)ctx)->policies--;
+	struct rec_kernel *k = ctx;
+	struct xfrm_policy *have = rk_find_policy(k, p);
+	if (!have)
+		return -ENOENT;
+	*have = k->pol[--k->policies];
+	k->policy_dels++;
 	return 0;
 }
 

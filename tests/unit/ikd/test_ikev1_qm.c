@@ -4,12 +4,16 @@
  * message of that exchange): two Quick Modes and an Informational interleaved and
  * reordered, a retransmitted message 1 answered from the cache, a message that does not
  * decrypt dropped without touching the chain, and messages arriving after their exchange
- * ran out of retransmissions. Two ikd engines, packets in memory (ikev1_pair.h).
+ * ran out of retransmissions. When the responder's SAs enter the kernel (inbound before
+ * message 2, outbound and policies on message 3) and leave it when the exchange ends
+ * without message 3 or is trimmed; DPD probes held back while a Quick Mode is in flight.
+ * Two ikd engines, packets in memory, a recording kernel (ikev1_pair.h).
  */
 #include "ikev1_pair.h"
 
 #include "common/log.h"
 #include "ikd/dpd.h"
+#include "ikd/ikev1.h"
 #include "ikd/ikev1_quick.h"
 
 static const struct scenario basic = {
@@ -39,26 +43,43 @@ static void exhaust(struct ike_sa *sa, uint32_t msgid)
 	assert_true(!qm || !qm->xmit.retransmit);
 }
 
+/*
+ * Two Quick Modes of ours and an Informational of the peer, interleaved and reordered.
+ * Our own R-U-THERE waits while our Quick Modes are in flight (dpd.h): strongSwan keeps
+ * the IVs of its last three phase 2 exchanges only, and a probe in the middle of a Quick
+ * Mode can cost it the IV that exchange still needs. So this test used to send our probe
+ * here and no longer can; the Informational is now the peer's (other implementations do
+ * send one mid-exchange), crossing our two QM1s, and must not disturb their chains.
+ */
 static void test_interleaved_quick_modes_and_info(void **state)
 {
 	(void)state;
 	setup_pair(&basic);
 	initiate();
 	run_wire();
-	struct ike_sa *a = only_sa(&side_i->d);
+	struct ike_sa *a = only_sa(&side_i->d), *b = only_sa(&side_r->d);
 	assert_int_equal(ikev1_quick_initiate(a, NULL), 0);     /* QM "b" */
 	assert_int_equal(ikev1_quick_initiate(a, NULL), 0);     /* QM "c" */
 	a->last_rx_ms -= 3600 * 1000;
-	dpd_check(a);                                           /* R-U-THERE */
+	dpd_check(a);                   /* idle, but our Quick Modes are in flight */
+	assert_true(a->dpd_deferred);
+	assert_false(a->dpd_pending);
+	assert_int_equal(queued(), 2);
+	b->last_rx_ms -= 3600 * 1000;
+	dpd_check(b);                   /* the peer's R-U-THERE */
+	assert_true(b->dpd_pending);
 	assert_int_equal(queued(), 3);
 	queue_dup(0);                   /* QM1b retransmitted, arriving last */
 	queue_to_front(2);              /* R-U-THERE overtakes both Quick Modes */
-	for (int i = 0; i < 4; i++)     /* R answers: ACK, QM2b, QM2c, QM2b (cached) */
+	for (int i = 0; i < 4; i++)     /* I acks; R answers QM2b, QM2c, QM2b (cached) */
 		assert_true(deliver_one());
 	assert_int_equal(side_r->d.stats.rx_duplicates, 1);
 	assert_int_equal(queued(), 4);
 	queue_to_front(2);              /* QM2c first, then the ACK, QM2b, QM2b again */
 	run_wire();
+	assert_false(b->dpd_pending);
+	/* Both exchanges ended with the peer's answers: alive, no probe needed. */
+	assert_false(a->dpd_deferred);
 	assert_false(a->dpd_pending);
 	assert_int_equal(side_r->d.stats.rx_malformed, 0);
 	assert_int_equal(side_i->d.stats.rx_malformed, 0);
@@ -66,6 +87,253 @@ static void test_interleaved_quick_modes_and_info(void **state)
 	assert_int_equal(side_i->ipsec_up, 3);
 	assert_int_equal(side_r->failures + side_i->failures, 0);
 	assert_int_equal(live_sas(&side_r->k), 6);
+	teardown_pair();
+}
+
+/* The probe held back by a Quick Mode goes once the exchange is over and the peer is idle
+ * again; meanwhile the peer sees no Informational in the middle of it. */
+static void test_dpd_after_quick_mode_completes(void **state)
+{
+	(void)state;
+	setup_pair(&basic);
+	initiate();
+	run_wire();
+	struct ike_sa *a = only_sa(&side_i->d);
+	assert_int_equal(ikev1_quick_initiate(a, NULL), 0);
+	a->last_rx_ms -= 3600 * 1000;
+	dpd_check(a);
+	assert_int_equal(queued(), 1);  /* QM1 only */
+	assert_true(a->dpd_deferred);
+	assert_true(deliver_one());     /* QM1 -> R */
+	dpd_check(a);                   /* the timer again: still in flight */
+	assert_int_equal(queued(), 1);  /* QM2 only */
+	assert_int_equal(run_wire(), 2);        /* QM2 -> I (installs), QM3 -> R */
+	assert_int_equal(side_i->ipsec_up, 2);
+	assert_int_equal(side_r->ipsec_up, 2);
+	assert_false(a->dpd_deferred);
+	assert_false(a->dpd_pending);   /* QM2 showed the peer alive */
+	a->last_rx_ms -= 3600 * 1000;   /* idle again */
+	dpd_check(a);
+	assert_true(a->dpd_pending);
+	assert_int_equal(queued(), 1);
+	assert_int_equal(queue[q_head % QMAX].data[18], ISAKMP_XCHG_INFO);
+	assert_int_equal(run_wire(), 2);        /* R-U-THERE, ACK */
+	assert_false(a->dpd_pending);
+	assert_int_equal(side_i->failures + side_r->failures, 0);
+	teardown_pair();
+}
+
+/* A Quick Mode that never gets its answer: the probe goes as soon as the exchange is
+ * given up, not one DPD interval later. */
+static void test_dpd_when_quick_mode_abandoned(void **state)
+{
+	(void)state;
+	setup_pair(&basic);
+	initiate();
+	run_wire();
+	struct ike_sa *a = only_sa(&side_i->d);
+	assert_int_equal(ikev1_quick_initiate(a, NULL), 0);
+	a->last_rx_ms -= 3600 * 1000;
+	dpd_check(a);
+	assert_true(a->dpd_deferred);
+	struct ikev1_qm *qm = a->qms;
+	while (qm->xmit.retransmit) {   /* QM1 and its retransmissions are lost */
+		q_head = q_tail;
+		ike_xmit_timeout(&qm->xmit);
+	}
+	assert_int_equal(side_i->failures, 1);
+	assert_false(a->dpd_deferred);
+	assert_true(a->dpd_pending);
+	assert_int_equal(queued(), 1);
+	assert_int_equal(queue[q_head % QMAX].data[18], ISAKMP_XCHG_INFO);
+	assert_int_equal(run_wire(), 2);
+	assert_false(a->dpd_pending);
+	teardown_pair();
+}
+
+/* A stuck exchange holds DPD back no longer than its own retransmissions could last. */
+static void test_dpd_deferral_bounded(void **state)
+{
+	(void)state;
+	setup_pair(&basic);
+	initiate();
+	run_wire();
+	struct ike_sa *a = only_sa(&side_i->d);
+	assert_int_equal(ikev1_quick_initiate(a, NULL), 0);
+	a->last_rx_ms -= 3600 * 1000;
+	dpd_check(a);
+	assert_true(a->dpd_deferred);
+	assert_int_equal(queued(), 1);
+	a->qms->started_ms -= ike_xmit_budget_ms();
+	dpd_check(a);
+	assert_false(a->dpd_deferred);
+	assert_true(a->dpd_pending);
+	assert_int_equal(queued(), 2);
+	teardown_pair();
+}
+
+/* Our probe or its ACK is lost while the peer keeps talking (here its own R-U-THERE): it
+ * is alive, not dead once dpd_timeout has passed since our probe. */
+static void test_dpd_peer_alive_without_ack(void **state)
+{
+	(void)state;
+	setup_pair(&basic);
+	initiate();
+	run_wire();
+	struct ike_sa *a = only_sa(&side_i->d), *b = only_sa(&side_r->d);
+	a->last_rx_ms -= 3600 * 1000;
+	dpd_check(a);
+	assert_true(a->dpd_pending);
+	q_head = q_tail;                /* lost */
+	b->last_rx_ms -= 3600 * 1000;
+	dpd_check(b);
+	assert_int_equal(run_wire(), 2);        /* R's R-U-THERE, I's ACK */
+	a->dpd_sent_ms -= 3600 * 1000;
+	dpd_check(a);
+	assert_non_null(only_sa(&side_i->d));
+	assert_false(a->dpd_pending);
+	assert_int_equal(side_i->failures, 0);
+	teardown_pair();
+}
+
+/*
+ * The initiator installs its pair on message 2 and sends on it at once (strongSwan and
+ * Windows do): the responder's inbound SA must be in the kernel before message 2 leaves
+ * (ikd installed both SAs on message 3 and lost what came in between), its outbound SA and
+ * the policies only once message 3 proved the initiator has the keys.
+ */
+static void test_responder_inbound_sa_before_qm2(void **state)
+{
+	(void)state;
+	up_to_qm1();
+	struct ike_sa *b = only_sa(&side_r->d);
+	assert_non_null(b->qms);
+	assert_non_null(b->qms->child);
+	uint32_t spi_in = b->qms->child->spi_in, spi_out = b->qms->child->spi_out;
+	struct rec_sa *r_in = rk_find(&side_r->k, spi_in);
+	assert_non_null(r_in);          /* completed with its keys, no longer larval */
+	assert_true(r_in->key_len > 16);
+	assert_int_equal(side_r->k.n_larval, 0);
+	assert_null(rk_find(&side_r->k, spi_out));
+	assert_int_equal(side_r->k.policies, 0);
+	assert_int_equal(side_r->ipsec_up, 0);
+	assert_true(deliver_one());     /* QM2 -> I: it installs, QM3 queued */
+	struct rec_sa *i_out = rk_find(&side_i->k, spi_in);
+	assert_non_null(i_out);         /* what I sends now, R decrypts */
+	assert_int_equal(i_out->key_len, r_in->key_len);
+	assert_memory_equal(i_out->key, r_in->key, r_in->key_len);
+	assert_null(rk_find(&side_r->k, spi_out));
+	assert_true(deliver_one());     /* QM3 -> R */
+	assert_non_null(rk_find(&side_r->k, spi_out));
+	assert_int_equal(side_r->k.policies, 2);
+	assert_int_equal(live_sas(&side_r->k), 2);
+	check_established_pair();
+	teardown_pair();
+}
+
+/* A rekey seen by the responder: the old pair keeps working until the new outbound SA is
+ * in, the new pair takes the old one's reqid so the policies are updated in place (never
+ * deleted, never missing), and the old pair goes after its grace period leaving them. */
+static void test_responder_rekey_policies_stay(void **state)
+{
+	(void)state;
+	setup_pair(&basic);
+	initiate();
+	run_wire();
+	struct ike_sa *a = only_sa(&side_i->d), *b = only_sa(&side_r->d);
+	struct ipsec_sa *old = b->children;
+	uint32_t old_in = old->spi_in, old_out = old->spi_out, reqid = old->reqid;
+	assert_int_equal(side_r->k.policies, 2);
+	assert_int_equal(ikev1_quick_initiate(a, a->children), 0);
+	uint32_t msgid = a->qms->msgid;
+	assert_true(deliver_one());     /* QM1 -> R: new inbound SA, QM2 queued */
+	struct ikev1_qm *qm = ikev1_qm_find(b, msgid);
+	assert_non_null(qm);
+	assert_int_equal(qm->child->reqid, reqid);
+	assert_non_null(rk_find(&side_r->k, qm->child->spi_in));
+	assert_false(old->superseded);
+	assert_int_equal(live_sas(&side_r->k), 3);
+	assert_int_equal(run_wire(), 2);        /* QM2 -> I, QM3 -> R */
+	assert_int_equal(side_r->ipsec_up, 2);
+	assert_true(old->superseded);
+	assert_int_equal(live_sas(&side_r->k), 4);
+	assert_int_equal(side_r->k.policies, 2);
+	assert_int_equal(side_r->k.policy_dels, 0);
+	for (int i = 0; i < side_r->k.policies; i++)
+		assert_int_equal(side_r->k.pol[i].reqid, reqid);
+	old->expire_timer.fn(old->expire_timer.arg);    /* grace period over */
+	assert_null(rk_find(&side_r->k, old_in));
+	assert_null(rk_find(&side_r->k, old_out));
+	assert_int_equal(live_sas(&side_r->k), 2);
+	assert_int_equal(side_r->k.policies, 2);
+	assert_int_equal(side_r->k.policy_dels, 0);
+	assert_int_equal(side_r->ipsec_down, 0);
+	teardown_pair();
+}
+
+/* No message 3 ever: the inbound SA installed before message 2 stays while a late message
+ * 3 may come (test_late_qm3_after_retransmits_exhausted), then goes with the exchange. */
+static void test_inbound_sa_deleted_without_qm3(void **state)
+{
+	(void)state;
+	up_to_qm1();
+	q_head = q_tail;                /* QM2 never reaches I */
+	struct ike_sa *b = only_sa(&side_r->d);
+	struct ikev1_qm *qm = b->qms;
+	uint32_t spi_in = qm->child->spi_in;
+	exhaust(b, qm->msgid);
+	assert_true(qm->gave_up);
+	assert_non_null(rk_find(&side_r->k, spi_in));
+	qm->late_timer.fn(qm->late_timer.arg);  /* as long again: no late message 3 */
+	assert_int_equal(qm->state, QM_DONE);
+	assert_null(qm->child);
+	assert_null(rk_find(&side_r->k, spi_in));
+	assert_int_equal(live_sas(&side_r->k), 0);
+	assert_int_equal(side_r->k.n_larval, 0);
+	assert_int_equal(side_r->ipsec_up, 0);
+	teardown_pair();
+}
+
+/* The ISAKMP SA goes while a Quick Mode waits for message 3: its inbound SA goes too. */
+static void test_inbound_sa_deleted_with_isakmp_sa(void **state)
+{
+	(void)state;
+	up_to_qm1();
+	struct ike_sa *b = only_sa(&side_r->d);
+	uint32_t spi_in = b->qms->child->spi_in;
+	ikev1_delete_sa(b, false, false, "test");
+	assert_null(only_sa(&side_r->d));
+	assert_null(rk_find(&side_r->k, spi_in));
+	assert_int_equal(side_r->k.n_larval, 0);
+	teardown_pair();
+}
+
+/* At most 8 finished or given-up exchanges are kept per ISAKMP SA; the oldest is trimmed
+ * when a new one starts, and its SPI (here the inbound SA of a responder whose message 3
+ * never came) must go with it instead of being left to expire in the kernel. */
+static void test_trimmed_exchange_releases_spi(void **state)
+{
+	(void)state;
+	setup_pair(&basic);
+	initiate();
+	run_wire();
+	struct ike_sa *a = only_sa(&side_i->d), *b = only_sa(&side_r->d);
+	uint32_t first_spi = 0;
+	for (int i = 0; i < 9; i++) {
+		assert_int_equal(ikev1_quick_initiate(a, NULL), 0);
+		assert_true(deliver_one());     /* QM1 -> R; its QM2 is lost */
+		q_head = q_tail;
+		if (i == 0)
+			first_spi = b->qms->child->spi_in;
+		exhaust(b, b->qms->msgid);      /* R gives up waiting for QM3 */
+		exhaust(a, a->qms->msgid);      /* I gives up waiting for QM2 */
+	}
+	/* The first given-up exchange was trimmed when the ninth started. */
+	assert_null(rk_find(&side_r->k, first_spi));
+	assert_int_equal(live_sas(&side_r->k), 2 + 8);
+	assert_int_equal(side_r->k.n_larval, 0);
+	assert_int_equal(side_i->k.n_larval, 0);        /* I's abandoned ones released too */
+	assert_int_equal(live_sas(&side_i->k), 2);
 	teardown_pair();
 }
 
@@ -141,6 +409,15 @@ int main(void)
 	log_init("test", LOG_TO_STDERR, getenv("IKD_TEST_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_ERR);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_interleaved_quick_modes_and_info),
+		cmocka_unit_test(test_dpd_after_quick_mode_completes),
+		cmocka_unit_test(test_dpd_when_quick_mode_abandoned),
+		cmocka_unit_test(test_dpd_deferral_bounded),
+		cmocka_unit_test(test_dpd_peer_alive_without_ack),
+		cmocka_unit_test(test_responder_inbound_sa_before_qm2),
+		cmocka_unit_test(test_responder_rekey_policies_stay),
+		cmocka_unit_test(test_inbound_sa_deleted_without_qm3),
+		cmocka_unit_test(test_inbound_sa_deleted_with_isakmp_sa),
+		cmocka_unit_test(test_trimmed_exchange_releases_spi),
 		cmocka_unit_test(test_undecryptable_message_keeps_chain),
 		cmocka_unit_test(test_late_qm3_after_retransmits_exhausted),
 		cmocka_unit_test(test_late_qm2_after_retransmits_exhausted),

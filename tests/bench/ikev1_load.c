@@ -15,7 +15,8 @@
  * Prints one summary line (rate, failures, latency p50/p99) and one line per failure reason.
  * A handshake counts as done when QM3 is sent; its socket then stays open and answers a
  * repeated QM2 (the responder did not get QM3: lost, or too late for it) with QM3 again, as
- * an initiator must: the responder installs its SAs only on QM3. With --hold the sockets
+ * an initiator must: the responder completes its SA pair only on QM3 (its inbound SA is in
+ * before QM2, its outbound SA and policies come with QM3). With --hold the sockets
  * stay open (and keep answering) after the run until SIGINT/SIGTERM, so a benchmark can
  * measure the responder with every SA still held. --phase1-only stops after Main Mode, for
  * measuring on a kernel without ESP (no IPsec SAs then).

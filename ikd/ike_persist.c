@@ -14,6 +14,14 @@
 #include "ikd/ikev1_states.h"
 #include "ikd/kernel.h"
 
+const struct state_store_format ike_persist_format = {
+	.magic = "l2sikdst",
+	.record_magic = 0x494b4452u,    /* "IKDR" */
+	.version = IKE_PERSIST_VERSION,
+	.slot_size = IKE_PERSIST_SLOT,
+	.record_slots_max = IKE_PERSIST_RECORD_SLOTS,
+};
+
 /* Flags of the ISAKMP SA record. */
 enum {
 	PF_INITIATOR = 1, PF_AGGRESSIVE = 2, PF_NATT = 4, PF_INITIAL_CONTACT = 8,

@@ -1,5 +1,5 @@
 /*
- * The records of ikd's saved state (state_store.h): what an established ISAKMP SA and
+ * The records of ikd's saved state (common/state_store.h): what an established ISAKMP SA and
  * an installed IPsec SA pair need so that a restarted ikd carries on with them.
  *
  * ISAKMP SA record: id, cookies, role and NAT-T state, the local and peer (address, port),
@@ -19,8 +19,9 @@
  *
  * Every field is big-endian, read with common/buf.h, every length checked; a record that
  * does not decode completely is refused (-EBADMSG). The version of the format is the
- * store's (STATE_STORE_VERSION). Key material passes through caller buffers: callers
- * wipe them (sodium_memzero) after use.
+ * store file's (IKE_PERSIST_VERSION in ike_persist_format): bump it when a record changes,
+ * so that a file of the old encoding is reset, never misread. Key material passes
+ * through caller buffers: callers wipe them (sodium_memzero) after use.
  */
 #ifndef L2SEC_IKD_IKE_PERSIST_H
 #define L2SEC_IKD_IKE_PERSIST_H
@@ -28,7 +29,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/state_store.h"
 #include "ikd/ike_sa.h"
+
+/* ikd's store file (docs/ikd.md "State across restarts"): magic "l2sikdst", 512-byte
+ * slots, a record in up to 4 of them. */
+#define IKE_PERSIST_VERSION 1
+#define IKE_PERSIST_SLOT 512u
+#define IKE_PERSIST_RECORD_SLOTS 4u
+extern const struct state_store_format ike_persist_format;
+
+/* The kinds of record in it. */
+enum ike_persist_kind {
+	STATE_KIND_IKE = 1,
+	STATE_KIND_CHILD = 2,
+};
 
 /* Largest record bodies the encoders produce (checked against the store's limit). */
 #define IKE_PERSIST_IKE_MAX 1400

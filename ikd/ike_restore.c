@@ -4,26 +4,22 @@
 #include "ikd/ike_restore.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "common/log.h"
 #include "common/sdnotify.h"
+#include "common/state_store.h"
 #include "ikd/dpd.h"
 #include "ikd/ike_persist.h"
 #include "ikd/ikev1_child.h"
 #include "ikd/ikev1_p1.h"
 #include "ikd/ikev1_states.h"
 #include "ikd/kernel.h"
-#include "ikd/state_store.h"
 
 #define FDSTORE_NAME "ikd-state"
 #define STATE_FILE "ikd.state"
@@ -77,43 +73,15 @@ void ike_persist_forget_child(struct ipsec_sa *c)
 
 /* ---- where the state lives ------------------------------------------------------------ */
 
-void ike_restore_boot_id(uint8_t out[STATE_STORE_BOOT_ID_LEN])
-{
-	memset(out, 0, STATE_STORE_BOOT_ID_LEN);
-	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-	char text[64] = "";
-	if (!f)
-		return;
-	if (!fgets(text, sizeof text, f))
-		text[0] = '\0';
-	fclose(f);
-	size_t n = 0;
-	for (const char *p = text; *p && n < 2 * STATE_STORE_BOOT_ID_LEN; p++) {
-		int v = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
-		if (v < 0)
-			continue;
-		out[n / 2] |= (uint8_t)(n % 2 ? v : v << 4);
-		n++;
-	}
-}
-
 /* A new memfd handed to the service manager's fd store. -errno when that is not possible. */
 static int new_fdstore_memfd(void)
 {
 	const char *max = getenv("FDSTORE");          /* systemd >= 254 tells the limit */
 	if (!sd_notify_enabled() || (max && strcmp(max, "0") == 0))
 		return -ENOTCONN;
-	int fd = memfd_create(FDSTORE_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int fd = state_store_memfd(FDSTORE_NAME);
 	if (fd < 0)
-		return -errno;
-	/* Owner only; the size may grow but never shrink under us, and nobody may add
-	 * seals (F_SEAL_WRITE would stop our updates). */
-	if (fchmod(fd, 0600) < 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
+		return fd;
 	int rc = sd_notify_fdstore(FDSTORE_NAME, &fd, 1);
 	if (rc < 0) {
 		close(fd);
@@ -129,48 +97,26 @@ static int open_state_file(const struct ikd *d, char *path, size_t size)
 	const char *slash = strrchr(sock, '/');
 	int dl = slash ? (int)(slash - sock) : 1;
 	snprintf(path, size, "%.*s/%s", dl, slash ? sock : ".", STATE_FILE);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    ((st.st_mode & 077) && fchmod(fd, 0600) < 0)) {
-		close(fd);
-		return -EPERM;
-	}
-	/* One writer: a second ikd started by mistake on the same directory must not
-	 * rewrite (or sweep) the records of the running one. */
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		close(fd);
-		return e;
-	}
-	return fd;
+	return state_store_file_open(path);
 }
 
 /* ---- restoring ---------------------------------------------------------------------------- */
 
-struct rec {
-	uint8_t kind;
-	const uint8_t *body;
-	size_t len;
-	struct store_ref ref;
-	uint64_t seq;
-};
-
 struct recs {
-	struct rec *v;
+	struct state_record *v;
 	size_t n, cap;
 	bool oom;
 };
 
-static void collect(void *arg, uint8_t kind, const uint8_t *body, size_t len,
-		    struct store_ref ref, uint64_t seq)
+/* Records that verified (damaged slots are left to the sweep). */
+static void collect(void *arg, const struct state_record *rec)
 {
 	struct recs *rs = arg;
+	if (!rec->body)
+		return;
 	if (rs->n == rs->cap) {
 		size_t cap = rs->cap ? rs->cap * 2 : 64;
-		struct rec *v = realloc(rs->v, cap * sizeof *v);
+		struct state_record *v = realloc(rs->v, cap * sizeof *v);
 		if (!v) {
 			rs->oom = true;
 			return;
@@ -178,17 +124,18 @@ static void collect(void *arg, uint8_t kind, const uint8_t *body, size_t len,
 		rs->v = v;
 		rs->cap = cap;
 	}
-	rs->v[rs->n++] = (struct rec){ kind, body, len, ref, seq };
+	rs->v[rs->n++] = *rec;
 }
 
 /* Newest first: of two copies of a record (a crash while it moved) the newer wins. */
 static int by_seq_desc(const void *a, const void *b)
 {
-	uint64_t x = ((const struct rec *)a)->seq, y = ((const struct rec *)b)->seq;
+	uint64_t x = ((const struct state_record *)a)->seq,
+		 y = ((const struct state_record *)b)->seq;
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static void restore_ike(struct ikd *d, const struct rec *r, int64_t off,
+static void restore_ike(struct ikd *d, const struct state_record *r, int64_t off,
 			struct ike_restore_stats *stats)
 {
 	char conn[IKD_NAME_MAX];
@@ -216,7 +163,7 @@ static void restore_ike(struct ikd *d, const struct rec *r, int64_t off,
 	sa->conn = c;
 	sa->store = r->ref;
 	sa->last_rx_ms = ike_now_ms();
-	state_store_keep(d->store, &r->ref, r->seq);
+	state_store_keep(d->store, &r->ref);
 	for (unsigned i = n_done; i-- > 0;) {
 		struct ikev1_qm *qm = ikev1_qm_new(sa, done[i]);
 		if (qm)
@@ -239,7 +186,7 @@ static bool in_kernel(struct ikd *d, const struct ike_sa *sa, const struct ipsec
 	return d->kernel.ops->sa_get(d->kernel.ctx, &key, &info) == 0;
 }
 
-static void restore_child(struct ikd *d, const struct rec *r, int64_t off,
+static void restore_child(struct ikd *d, const struct state_record *r, int64_t off,
 			  struct ike_restore_stats *stats)
 {
 	struct ike_persist_parent p;
@@ -263,7 +210,7 @@ static void restore_child(struct ikd *d, const struct rec *r, int64_t off,
 		return;
 	}
 	c->store = r->ref;
-	state_store_keep(d->store, &r->ref, r->seq);
+	state_store_keep(d->store, &r->ref);
 	ipsec_sa_link(sa, c);
 	ipsec_sa_id_floor(c->id);
 	if (c->mark && c->mark >= d->next_mark)
@@ -345,7 +292,7 @@ static void restore_image(struct ikd *d, const uint8_t *img, size_t len, const u
 			  struct ike_restore_stats *stats)
 {
 	struct recs rs = { 0 };
-	state_store_scan(img, len, boot, collect, &rs);
+	state_store_scan(&ike_persist_format, img, len, boot, collect, &rs);
 	if (rs.n)
 		qsort(rs.v, rs.n, sizeof *rs.v, by_seq_desc);
 	int64_t off = ike_persist_boot_offset();
@@ -366,8 +313,8 @@ int ike_restore_from_fd(struct ikd *d, int fd, bool fresh, struct ike_restore_st
 	size_t len = 0;
 	const char *why = "";
 	memset(stats, 0, sizeof *stats);
-	ike_restore_boot_id(boot);
-	int rc = state_store_open(fd, fresh, boot, &d->store, &img, &len, &why);
+	state_store_boot_id(boot);
+	int rc = state_store_open(&ike_persist_format, fd, fresh, boot, &d->store, &img, &len, &why);
 	if (rc < 0)
 		return rc;
 	if (why[0])

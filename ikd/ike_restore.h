@@ -1,6 +1,6 @@
 /*
  * ikd's SAs across a restart or a crash (issues 4 and 6): every established ISAKMP SA and
- * installed IPsec SA pair has a record in a state store (state_store.h, records in
+ * installed IPsec SA pair has a record in a state store (common/state_store.h, records in
  * ike_persist.h), rewritten whenever the SA changes; a starting ikd rebuilds its SAs from
  * it, checks them against the kernel and carries on (DPD, rekeys, expiry, l2tpd's resync).
  *
@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #include "ikd/daemon.h"
-#include "ikd/state_store.h"
+#include "common/state_store.h"
 
 /* What a restore found (for logs and tests). */
 struct ike_restore_stats {
@@ -54,8 +54,6 @@ int ike_restore_start(struct ikd *d, struct ike_restore_stats *stats);
  * for tests and ike_restore_start.
  */
 int ike_restore_from_fd(struct ikd *d, int fd, bool fresh, struct ike_restore_stats *stats);
-/* This boot's id (/proc/sys/kernel/random/boot_id; zeros when unreadable). */
-void ike_restore_boot_id(uint8_t out[STATE_STORE_BOOT_ID_LEN]);
 /* Close the store (its contents stay for the next instance). */
 void ike_restore_stop(struct ikd *d);
 

@@ -30,7 +30,7 @@
 #include "ikd/ike_crypto.h"
 #include "ikd/ikd_conf.h"
 #include "ikd/ikd_id.h"
-#include "ikd/state_store.h"
+#include "common/state_store.h"
 
 struct ike_sa;
 struct ike_dh;

@@ -9,49 +9,17 @@
 
 #include "common/buf.h"
 
-static const uint8_t magic[8] = { 'L', '2', 'S', 'E', 'C', 'S', 'T', 0 };
+const struct state_store_format l2st_format = {
+	.magic = "L2SECST",             /* and its NUL: 8 bytes, as in version 1 */
+	.record_magic = 0x4c325352u,    /* "L2SR" */
+	.version = L2ST_VERSION,
+	.slot_size = L2ST_SLOT_LEN,
+	.record_slots_max = 1,
+};
 
 #define FAM_V4 4
 #define FAM_V6 6
 #define AUTH_METHOD_MAX 3       /* PPP_AUTH_MSCHAPV2 (ppp_auth.h) */
-
-static uint32_t fnv1a(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
-void l2st_header_write(uint8_t *hdr)
-{
-	struct buf_writer w;
-
-	bw_init(&w, hdr, L2ST_HDR_LEN);
-	bw_bytes(&w, magic, sizeof magic);
-	bw_u16(&w, L2ST_VERSION);
-	bw_u16(&w, L2ST_SLOT_LEN);
-	bw_u32(&w, 0);
-}
-
-int l2st_header_check(const uint8_t *buf, size_t len)
-{
-	struct buf_reader r;
-	const uint8_t *m;
-	uint16_t version, slot_len;
-	uint32_t reserved;
-
-	br_init(&r, buf, len);
-	br_ptr(&r, sizeof magic, &m);
-	br_u16(&r, &version);
-	br_u16(&r, &slot_len);
-	br_u32(&r, &reserved);
-	if (!br_ok(&r) || memcmp(m, magic, sizeof magic) != 0 || version != L2ST_VERSION ||
-	    slot_len != L2ST_SLOT_LEN || reserved != 0)
-		return -EBADMSG;
-	return 0;
-}
 
 /* ---- strings: u8 length, bytes; no control characters (names, never free text) ------- */
 
@@ -288,93 +256,67 @@ static int get_session(struct buf_reader *r, struct l2st_session *s)
 	return session_valid(s) ? 0 : br_fail(r);
 }
 
-/* ---- slots -------------------------------------------------------------------------- */
+/* ---- records ------------------------------------------------------------------------ */
 
-int l2st_slot_encode(const struct l2st_record *rec, uint8_t *slot)
+int l2st_encode(const struct l2st_record *rec, uint8_t *buf, size_t cap)
 {
 	struct buf_writer w;
-	size_t len;
 	int r;
 
-	memset(slot, 0, L2ST_SLOT_LEN);
-	bw_init(&w, slot + L2ST_SLOT_HDR_LEN, L2ST_SLOT_LEN - L2ST_SLOT_HDR_LEN);
+	bw_init(&w, buf, cap);
 	if (rec->kind == L2ST_TUNNEL)
 		r = put_tunnel(&w, &rec->u.t);
 	else if (rec->kind == L2ST_SESSION)
 		r = put_session(&w, &rec->u.s);
 	else
 		r = -EINVAL;
-	if (r < 0 || !bw_ok(&w)) {
-		memset(slot, 0, L2ST_SLOT_LEN);
+	if (r < 0 || !bw_ok(&w))
 		return -EINVAL;
-	}
-	len = bw_len(&w);
-	bw_init(&w, slot, L2ST_SLOT_HDR_LEN);
-	bw_u8(&w, (uint8_t)rec->kind);
-	bw_u8(&w, 0);
-	bw_u16(&w, (uint16_t)len);
-	bw_u32(&w, fnv1a(slot + L2ST_SLOT_HDR_LEN, len));
-	return 0;
+	return (int)bw_len(&w);
 }
 
-int l2st_slot_decode(const uint8_t *slot, size_t len, struct l2st_record *rec)
+int l2st_decode(uint8_t kind, const uint8_t *body, size_t len, struct l2st_record *rec)
 {
-	struct buf_reader r, payload, pad;
-	uint8_t kind, zero;
-	uint16_t plen;
-	uint32_t sum;
-	const uint8_t *p;
+	struct buf_reader r;
 	int e;
 
 	memset(rec, 0, sizeof *rec);
-	if (len != L2ST_SLOT_LEN)
-		return -EBADMSG;
-	br_init(&r, slot, len);
-	br_u8(&r, &kind);
-	br_u8(&r, &zero);
-	br_u16(&r, &plen);
-	br_u32(&r, &sum);
-	if (kind == L2ST_FREE)
-		return 0;
-	if (!br_ok(&r) || zero || br_sub(&r, plen, &payload) < 0 ||
-	    br_ptr(&payload, plen, &p) < 0 || fnv1a(p, plen) != sum)
-		return -EBADMSG;
-	br_rest(&r, &pad);
-	while (br_left(&pad)) {
-		br_u8(&pad, &zero);
-		if (zero)
-			return -EBADMSG;
-	}
-	br_init(&payload, p, plen);
+	br_init(&r, body, len);
 	if (kind == L2ST_TUNNEL)
-		e = get_tunnel(&payload, &rec->u.t);
+		e = get_tunnel(&r, &rec->u.t);
 	else if (kind == L2ST_SESSION)
-		e = get_session(&payload, &rec->u.s);
+		e = get_session(&r, &rec->u.s);
 	else
 		e = -EBADMSG;
-	if (e < 0 || !br_done(&payload)) {
+	if (e < 0 || !br_done(&r)) {
 		memset(rec, 0, sizeof *rec);
 		return -EBADMSG;
 	}
 	rec->kind = (enum l2st_kind)kind;
-	return 1;
+	return 0;
+}
+
+struct parse_ctx {
+	l2st_record_fn fn;
+	void *arg;
+	struct l2st_record rec;
+	int reported;
+};
+
+static void on_stored(void *arg, const struct state_record *sr)
+{
+	struct parse_ctx *p = arg;
+	int e = sr->body ? l2st_decode(sr->kind, sr->body, sr->len, &p->rec) : -EBADMSG;
+
+	p->reported++;
+	p->fn(p->arg, sr->ref.slot - 1, e < 0 ? NULL : &p->rec, e);
 }
 
 int l2st_parse(const uint8_t *buf, size_t len, l2st_record_fn fn, void *arg)
 {
-	struct l2st_record rec;
-	int used = 0;
+	struct parse_ctx p = { .fn = fn, .arg = arg };
 
-	if (l2st_header_check(buf, len) < 0)
+	if (state_store_scan(&l2st_format, buf, len, NULL, on_stored, &p) < 0)
 		return -EBADMSG;
-	for (size_t off = L2ST_HDR_LEN, i = 0; off < len; off += L2ST_SLOT_LEN, i++) {
-		size_t n = len - off < L2ST_SLOT_LEN ? len - off : L2ST_SLOT_LEN;
-		int r = l2st_slot_decode(buf + off, n, &rec);
-
-		if (r == 0)
-			continue;
-		used++;
-		fn(arg, i, r > 0 ? &rec : NULL, r > 0 ? 0 : r);
-	}
-	return used;
+	return p.reported;
 }

@@ -3,20 +3,23 @@
  * objects' descriptors to take its established tunnels and sessions back (DESIGN.md
  * "Restart without dropping tunnels"; statestore.h keeps it, restore.h reads it).
  *
- * Pure format: encoding and validating parsing, no I/O. The bytes come from a previous
- * process (possibly a different version, possibly killed in the middle of a write), so
- * the parser trusts nothing: every field is bounds-checked through common/buf.h and range
- * checked, every record carries a checksum and must be consumed exactly.
+ * The records of the file: their encoding and validating parsing, no I/O. They are
+ * stored in a common/state_store.h file of format l2st_format (one 1 KiB slot a record,
+ * rewritten in place with one pwrite, BLAKE2b checksum, boot id in the header), which
+ * gives back only bodies whose checksum verifies. The bytes still come from a previous
+ * process (possibly a different version), so the decoder trusts nothing: every field is
+ * bounds-checked through common/buf.h and range checked, and a body must be consumed
+ * exactly.
  *
- * Layout (all integers big-endian):
- *   header, L2ST_HDR_LEN bytes: magic "L2SECST\0", u16 version (L2ST_VERSION),
- *                                u16 slot size (L2ST_SLOT_LEN), u32 reserved (0)
- *   then slots of L2ST_SLOT_LEN bytes each, in place (a record keeps its slot for life):
- *     u8 kind (0 free, 1 tunnel, 2 session), u8 0, u16 payload length, u32 checksum
- *     (FNV-1a of the payload), payload, zero padding.
- * A writer clears the kind byte first, then writes payload and checksum, then the kind:
- * a process killed mid-write leaves a free slot or a complete record, and the checksum
- * catches anything else.
+ * Version 2 of the file is the common store; version 1 (l2tpd's own 16-byte header and
+ * FNV-1a slots, before 2026-11) is refused by the store's header check and reset, with a
+ * restore_state_unusable log line: an upgrade across that change drops the sessions once.
+ * Bump L2ST_VERSION whenever a record's encoding changes.
+ *
+ * Body of a tunnel record (kind 1): u16 tid, u16 peer tid, peer (u8 4|6, address, u16
+ * port), u16 ns, u16 nr, u16 peer rws, u32 hello ms, u64 created ms, u8-length host name,
+ * u16 pending length, pending messages (each u16 length, message).
+ * Body of a session record (kind 2): see put_session in statefile.c.
  *
  * No secrets: nothing in here authenticates anybody (tunnel and PPP authentication are
  * over once a session is stored).
@@ -29,10 +32,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define L2ST_VERSION 1
-#define L2ST_HDR_LEN 16
+#include "common/state_store.h"
+
+#define L2ST_VERSION 2
 #define L2ST_SLOT_LEN 1024
-#define L2ST_SLOT_HDR_LEN 8
+#define L2ST_BODY_MAX (L2ST_SLOT_LEN - STATE_STORE_RECORD_HDR)
 #define L2ST_HOST_MAX 63        /* struct tunnel hostname[64] */
 #define L2ST_USER_MAX 255
 #define L2ST_IFNAME_MAX 15      /* IFNAMSIZ - 1 */
@@ -40,8 +44,11 @@
 #define L2ST_PENDING_MAX 768    /* unacked control messages kept with a tunnel */
 #define L2ST_CTRL_MIN 12        /* an L2TP control header */
 
+/* l2tpd's store file: magic "L2SECST\0", L2ST_VERSION, 1 KiB slots, one a record. */
+extern const struct state_store_format l2st_format;
+
 enum l2st_kind {
-	L2ST_FREE = 0,
+	L2ST_FREE = 0,          /* never stored */
 	L2ST_TUNNEL = 1,
 	L2ST_SESSION = 2,
 };
@@ -93,26 +100,23 @@ struct l2st_record {
 	} u;
 };
 
-/* The header for a fresh file into hdr[L2ST_HDR_LEN]. */
-void l2st_header_write(uint8_t *hdr);
-/* 0 when buf starts with a header of this version and slot size, else -EBADMSG. */
-int l2st_header_check(const uint8_t *buf, size_t len);
-
-/* Encode rec into a whole slot, slot[0..L2ST_SLOT_LEN), padding zeroed. 0, or -EINVAL
- * when a field is out of range (the same checks the parser applies). */
-int l2st_slot_encode(const struct l2st_record *rec, uint8_t *slot);
+/* Encode rec into buf[0..cap) (L2ST_BODY_MAX is enough). Returns the body length, or
+ * -EINVAL when a field is out of range (the same checks the decoder applies) or it does
+ * not fit. */
+int l2st_encode(const struct l2st_record *rec, uint8_t *buf, size_t cap);
 
 /*
- * Decode one slot of len bytes (L2ST_SLOT_LEN). Returns 1 with *rec filled, 0 for a free
- * slot, -EBADMSG for anything malformed: bad checksum, unknown kind, payload longer than
- * the slot, a field out of range, bytes left over or missing, non-zero padding.
+ * Decode the body of a record of kind. Returns 0 with *rec filled, or -EBADMSG for
+ * anything malformed: unknown kind, a field out of range, bytes left over or missing.
  */
-int l2st_slot_decode(const uint8_t *slot, size_t len, struct l2st_record *rec);
+int l2st_decode(uint8_t kind, const uint8_t *body, size_t len, struct l2st_record *rec);
 
 /*
- * Walk a whole file: header checked (-EBADMSG if bad: nothing is usable), then fn for each
- * slot that is not free, with rec (NULL when err < 0: a corrupt slot). A trailing partial
- * slot is reported as corrupt. Returns the number of used slots, or -EBADMSG.
+ * Walk a whole store file (state_store_scan: header checked, -EBADMSG when it is not
+ * l2st_format's: nothing is usable), then fn for each record, with slot its index among
+ * the record slots (0: the first after the header; store_ref slot - 1) and rec (NULL when
+ * err < 0: a slot that is damaged or whose body does not decode). Returns the number of
+ * records reported, or -EBADMSG.
  */
 typedef void (*l2st_record_fn)(void *arg, size_t slot, const struct l2st_record *rec, int err);
 int l2st_parse(const uint8_t *buf, size_t len, l2st_record_fn fn, void *arg);

@@ -1,5 +1,6 @@
 /*
- * The restart state: memfd slots and fd-store names. See statestore.h.
+ * The restart state: records in a common/state_store.h memfd, and fd-store names.
+ * See statestore.h.
  */
 #include "l2tpd/statestore.h"
 
@@ -8,12 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/log.h"
 #include "common/sdnotify.h"
+#include "common/state_store.h"
 #include "l2tpd/daemon.h"
 #include "l2tpd/ikd_link.h"
 #include "l2tpd/ppp_session.h"
@@ -22,17 +21,13 @@
 #include "l2tpd/tunnel.h"
 
 #define STATE_FD_NAME "state"
-#define FIRST_SLOTS 64u
 
 struct statestore {
-	int fd;
-	uint8_t *map;
-	size_t n_slots;         /* mapped */
-	uint8_t *taken;         /* [n_slots]: in use */
-	uint32_t *free_stack;   /* [n_slots]: free slot indices, lowest on top */
-	size_t n_free;
-	bool fdstore;           /* systemd keeps the descriptors (else: handover.h) */
-	uint8_t scratch[L2ST_SLOT_LEN];
+	struct state_store *file;       /* common/state_store.h, format l2st_format */
+	uint8_t *image;                 /* the file as found at start, until the restore ends */
+	size_t image_len;
+	bool fdstore;                   /* systemd keeps the descriptors (else: handover.h) */
+	uint8_t body[L2ST_BODY_MAX];    /* a record being encoded */
 };
 
 /* Keep fds under name: systemd's store, or nothing to do when a successor will get them
@@ -48,95 +43,53 @@ static void unkeep_fds(const struct statestore *st, const char *name)
 		sd_notify_fdstore_remove(name);
 }
 
-static size_t file_len(size_t n_slots) { return L2ST_HDR_LEN + n_slots * L2ST_SLOT_LEN; }
-
-static uint8_t *slot_at(struct statestore *st, size_t i)
+/* Take over fd (-1: a new memfd) as the store. *fresh: a new memfd that needs keeping. */
+static int open_file(struct statestore *st, int fd, bool *fresh)
 {
-	return st->map + L2ST_HDR_LEN + i * L2ST_SLOT_LEN;
-}
+	uint8_t boot[STATE_STORE_BOOT_ID_LEN];
+	const char *why = "";
+	int r;
 
-/* Map n_slots (growing the file when needed); the new slots go on the free stack. */
-static int grow(struct statestore *st, size_t n_slots)
-{
-	size_t old = st->n_slots;
-	uint8_t *map, *taken;
-	uint32_t *fs;
-	struct stat sb;
-
-	if (fstat(st->fd, &sb) < 0)
-		return -errno;
-	if ((size_t)sb.st_size < file_len(n_slots) &&
-	    ftruncate(st->fd, (off_t)file_len(n_slots)) < 0)
-		return -errno;
-	map = mmap(NULL, file_len(n_slots), PROT_READ | PROT_WRITE, MAP_SHARED, st->fd, 0);
-	if (map == MAP_FAILED)
-		return -errno;
-	taken = realloc(st->taken, n_slots);
-	fs = taken ? realloc(st->free_stack, n_slots * sizeof *fs) : NULL;
-	if (taken)
-		st->taken = taken;
-	if (!fs) {
-		munmap(map, file_len(n_slots));
-		return -ENOMEM;
-	}
-	st->free_stack = fs;
-	if (st->map)
-		munmap(st->map, file_len(old));
-	st->map = map;
-	memset(st->taken + old, 0, n_slots - old);
-	for (size_t i = n_slots; i > old; i--)
-		st->free_stack[st->n_free++] = (uint32_t)(i - 1);
-	st->n_slots = n_slots;
-	return 0;
+	*fresh = fd < 0;
+	if (*fresh && (fd = state_store_memfd("l2tpd-state")) < 0)
+		return fd;
+	state_store_boot_id(boot);
+	r = state_store_open(&l2st_format, fd, *fresh, boot, &st->file, &st->image,
+			     &st->image_len, &why);
+	if (why[0])
+		log_warn("restore_state_unusable", "reason=\"%s\"", why);
+	return r;
 }
 
 int statestore_open(struct l2tpd *d, int fd)
 {
 	struct statestore *st;
-	struct stat sb;
-	size_t n = FIRST_SLOTS;
-	bool fresh = true;
+	bool fresh;
 	int r;
 
 	st = calloc(1, sizeof *st);
 	if (!st)
 		return -ENOMEM;
 	st->fdstore = sd_notify_enabled();
-	if (fd >= 0 && fstat(fd, &sb) == 0 && (size_t)sb.st_size >= L2ST_HDR_LEN) {
-		uint8_t hdr[L2ST_HDR_LEN];
-
-		if (pread(fd, hdr, sizeof hdr, 0) == (ssize_t)sizeof hdr &&
-		    l2st_header_check(hdr, sizeof hdr) == 0) {
-			fresh = false;
-			n = ((size_t)sb.st_size - L2ST_HDR_LEN) / L2ST_SLOT_LEN;
-			if (n < FIRST_SLOTS)
-				n = FIRST_SLOTS;
-		}
+	d->store = st;
+	r = open_file(st, fd, &fresh);
+	if (r < 0 && !fresh) {
+		/* not even a file we can write: start over on a memfd of our own */
+		log_warn("restore_state_unusable", "err=%d reason=\"cannot use the stored file\"",
+			 r);
+		unkeep_fds(st, STATE_FD_NAME);
+		r = open_file(st, -1, &fresh);
 	}
-	if (fresh) {
-		if (fd >= 0) {
-			log_warn("restore_state_unusable",
-				 "reason=\"not a state file of this version\"");
-			close(fd);
-			unkeep_fds(st, STATE_FD_NAME);
-		}
-		fd = memfd_create("l2tpd-state", MFD_CLOEXEC);
-	}
-	st->fd = fd;
-	r = fd < 0 ? -errno : grow(st, n);
-	if (r == 0 && !fresh)
-		st->n_free = 0;   /* records to restore: the stack is built once they are taken */
 	if (r == 0 && fresh) {
-		l2st_header_write(st->map);
-		r = keep_fds(st, STATE_FD_NAME, &st->fd, 1);
+		int mfd = state_store_fd(st->file);
+
+		r = keep_fds(st, STATE_FD_NAME, &mfd, 1);
 	}
 	if (r < 0) {
 		log_err("state_store_failed", "err=%d reason=\"restarts will drop sessions\"", r);
-		d->store = st;
 		statestore_close(d);
 		return r;
 	}
-	d->store = st;
 	return 0;
 }
 
@@ -146,12 +99,8 @@ void statestore_close(struct l2tpd *d)
 
 	if (!st)
 		return;
-	if (st->map)
-		munmap(st->map, file_len(st->n_slots));
-	if (st->fd >= 0)
-		close(st->fd);
-	free(st->taken);
-	free(st->free_stack);
+	state_store_close(st->file);
+	state_store_image_free(st->image, st->image_len);
 	free(st);
 	d->store = NULL;
 }
@@ -163,33 +112,24 @@ bool statestore_uses_fdstore(const struct l2tpd *d)
 
 int statestore_fd(const struct l2tpd *d)
 {
-	return d->store ? d->store->fd : -1;
+	return d->store && d->store->file ? state_store_fd(d->store->file) : -1;
 }
 
 const uint8_t *statestore_data(const struct l2tpd *d, size_t *len)
 {
-	if (!d->store)
+	if (!d->store || !d->store->image)
 		return NULL;
-	*len = file_len(d->store->n_slots);
-	return d->store->map;
+	*len = d->store->image_len;
+	return d->store->image;
 }
 
 int statestore_slot_take(struct l2tpd *d, size_t slot)
 {
-	struct statestore *st = d->store;
+	struct store_ref ref = { .slot = (uint32_t)slot + 1, .n = 1 };
 
-	/* O(1): the free stack is rebuilt by statestore_free_untaken() */
-	if (!st || slot >= st->n_slots || st->taken[slot])
+	if (!d->store || slot >= UINT32_MAX)
 		return -EINVAL;
-	st->taken[slot] = 1;
-	return 0;
-}
-
-/* Clear a slot: the kind byte first, so a reader never sees half a record as valid. */
-static void slot_clear(struct statestore *st, size_t i)
-{
-	__atomic_store_n(slot_at(st, i), (uint8_t)L2ST_FREE, __ATOMIC_RELEASE);
-	memset(slot_at(st, i) + 1, 0, L2ST_SLOT_LEN - 1);
+	return state_store_keep(d->store->file, &ref);
 }
 
 void statestore_free_untaken(struct l2tpd *d)
@@ -198,48 +138,33 @@ void statestore_free_untaken(struct l2tpd *d)
 
 	if (!st)
 		return;
-	/* lowest free slots on top, used first: the file stays dense */
-	st->n_free = 0;
-	for (size_t i = st->n_slots; i > 0; i--)
-		if (!st->taken[i - 1]) {
-			slot_clear(st, i - 1);
-			st->free_stack[st->n_free++] = (uint32_t)(i - 1);
-		}
+	state_store_sweep(st->file);
+	state_store_image_free(st->image, st->image_len);
+	st->image = NULL;
+	st->image_len = 0;
 }
 
-/* Write rec into *slot1 (slot + 1, allocated when 0). 0 or -errno. */
+/* Write rec into *slot1 (the store_ref slot, 0: none yet, allocated). 0 or -errno. */
 static int slot_put(struct statestore *st, unsigned *slot1, const struct l2st_record *rec)
 {
-	uint8_t *p;
-	int r = l2st_slot_encode(rec, st->scratch);
+	struct store_ref ref = { .slot = *slot1, .n = *slot1 ? 1 : 0 };
+	int n = l2st_encode(rec, st->body, sizeof st->body);
 
-	if (r < 0)
-		return r;
-	while (!*slot1) {
-		uint32_t i;
-
-		if (!st->n_free && (r = grow(st, st->n_slots * 2)) < 0)
-			return r;
-		i = st->free_stack[--st->n_free];
-		if (!st->taken[i]) {   /* taken ones may linger until the stack is rebuilt */
-			st->taken[i] = 1;
-			*slot1 = i + 1;
-		}
-	}
-	p = slot_at(st, *slot1 - 1);
-	__atomic_store_n(p, (uint8_t)L2ST_FREE, __ATOMIC_RELEASE);
-	memcpy(p + 1, st->scratch + 1, L2ST_SLOT_LEN - 1);
-	__atomic_store_n(p, st->scratch[0], __ATOMIC_RELEASE);
-	return 0;
+	if (n < 0)
+		return n;
+	n = state_store_put(st->file, &ref, (uint8_t)rec->kind, st->body, (size_t)n);
+	if (n == 0)
+		*slot1 = ref.slot;
+	return n;
 }
 
 static void slot_release(struct statestore *st, unsigned *slot1)
 {
+	struct store_ref ref = { .slot = *slot1, .n = 1 };
+
 	if (!*slot1)
 		return;
-	slot_clear(st, *slot1 - 1);
-	st->taken[*slot1 - 1] = 0;
-	st->free_stack[st->n_free++] = *slot1 - 1;
+	state_store_del(st->file, &ref);
 	*slot1 = 0;
 }
 

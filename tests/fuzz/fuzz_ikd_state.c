@@ -18,7 +18,8 @@
 #include "common/log.h"
 #include "ikd/daemon.h"
 #include "ikd/ike_restore.h"
-#include "ikd/state_store.h"
+#include "common/state_store.h"
+#include "ikd/ike_persist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,10 +48,9 @@ static const char conf_text[] =
 	"connections = ( { name = \"l2tp\"; remote = \"%any\"; local_protoport = \"udp/1701\";\n"
 	"  remote_protoport = \"udp/%any\"; } );\n";
 
-static void ignore(void *arg, uint8_t kind, const uint8_t *body, size_t len,
-		   struct store_ref ref, uint64_t seq)
+static void ignore(void *arg, const struct state_record *rec)
 {
-	(void)arg, (void)kind, (void)body, (void)len, (void)ref, (void)seq;
+	(void)arg, (void)rec;
 }
 
 /* Write the input's records into a fresh store on memfd. */
@@ -58,12 +58,12 @@ static void write_records(int memfd, const uint8_t *data, size_t size)
 {
 	uint8_t boot[STATE_STORE_BOOT_ID_LEN];
 	struct state_store *s;
-	ike_restore_boot_id(boot);
+	state_store_boot_id(boot);
 	uint8_t *img;
 	size_t len;
 	const char *why;
 	if (ftruncate(memfd, 0) < 0 ||
-	    state_store_open(dup(memfd), true, boot, &s, &img, &len, &why) < 0)
+	    state_store_open(&ike_persist_format, dup(memfd), true, boot, &s, &img, &len, &why) < 0)
 		return;
 	size_t off = 0;
 	for (int n = 0; n < 64 && off + 3 <= size; n++) {
@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (memfd < 0 || ikd_conf_parse_string(conf_text, &conf, NULL) < 0)
 			return 0;
 	}
-	state_store_scan(data, size, NULL, ignore, NULL);
+	state_store_scan(&ike_persist_format, data, size, NULL, ignore, NULL);
 
 	write_records(memfd, data, size);
 	static struct ikd d;

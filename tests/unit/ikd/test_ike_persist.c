@@ -1,8 +1,7 @@
 /*
  * ikd's saved state: the records (ike_persist.c) round-trip every field and refuse
- * truncated or corrupted input; the slot store (state_store.c) keeps records across a
- * re-open, rewrites them in place, moves grown ones, wipes deleted ones, and its scanner
- * skips what does not verify.
+ * truncated or corrupted input and fit the store's slots (the store itself:
+ * tests/unit/common/test_state_store.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,10 +21,7 @@
 #include "ikd/ike_persist.h"
 #include "ikd/ikev1_states.h"
 #include "ikd/kernel.h"
-#include "ikd/state_store.h"
 
-static const uint8_t boot_a[STATE_STORE_BOOT_ID_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
-static const uint8_t boot_b[STATE_STORE_BOOT_ID_LEN] = { 9, 9, 9 };
 
 static struct ikd_conn conn = { .name = "l2tp-psk" };
 
@@ -107,7 +103,7 @@ static void test_ike_round_trip(void **state)
 	uint8_t buf[IKE_PERSIST_IKE_MAX];
 	int64_t off = ike_persist_boot_offset();
 	int n = ike_persist_encode_ike(&sa, off, buf, sizeof buf);
-	assert_true(n > 0 && (size_t)n <= STATE_STORE_BODY_MAX);
+	assert_true(n > 0 && (size_t)n <= state_store_body_max(&ike_persist_format));
 	char name[IKD_NAME_MAX];
 	uint32_t done[IKE_PERSIST_DONE_MAX];
 	unsigned nd = 99;
@@ -156,7 +152,7 @@ static void test_child_round_trip(void **state)
 	fill_child(&c, &sa, true);
 	uint8_t buf[IKE_PERSIST_CHILD_MAX];
 	int n = ike_persist_encode_child(&c, 0, buf, sizeof buf);
-	assert_true(n > 0 && (size_t)n <= STATE_STORE_SLOT - STATE_STORE_HDR);
+	assert_true(n > 0 && (size_t)n <= IKE_PERSIST_SLOT - STATE_STORE_RECORD_HDR);
 	struct ike_persist_parent p;
 	memset(&back, 0, sizeof back);
 	assert_int_equal(ike_persist_decode_child(buf, (size_t)n, 0, &back, &p), 0);
@@ -271,196 +267,6 @@ static void test_corrupt_fields_refused(void **state)
 	assert_int_equal(ike_persist_decode_child(buf, (size_t)n, 0, &cb, &p), -EBADMSG);
 }
 
-/* ---- the store --------------------------------------------------------------------------- */
-
-struct seen {
-	unsigned n;
-	uint8_t kind[16];
-	size_t len[16];
-	uint8_t first[16];
-	struct store_ref ref[16];
-	uint64_t seq[16];
-};
-
-static void seen_fn(void *arg, uint8_t kind, const uint8_t *body, size_t len,
-		    struct store_ref ref, uint64_t seq)
-{
-	struct seen *s = arg;
-	assert_true(s->n < 16);
-	s->kind[s->n] = kind;
-	s->len[s->n] = len;
-	s->first[s->n] = len ? body[0] : 0;
-	s->ref[s->n] = ref;
-	s->seq[s->n] = seq;
-	s->n++;
-}
-
-static struct state_store *open_store(int memfd, bool fresh, const uint8_t *boot,
-				      uint8_t **img, size_t *len)
-{
-	struct state_store *s = NULL;
-	const char *why;
-	assert_int_equal(state_store_open(dup(memfd), fresh, boot, &s, img, len, &why), 0);
-	return s;
-}
-
-static void test_store_records_survive_reopen(void **state)
-{
-	int memfd = memfd_create("store-test", MFD_CLOEXEC);
-	uint8_t *img;
-	size_t len;
-	struct state_store *s = open_store(memfd, true, boot_a, &img, &len);
-	assert_null(img);
-	uint8_t body[1200];
-	memset(body, 0x11, sizeof body);
-	struct store_ref a = { 0 }, b = { 0 }, c = { 0 };
-	assert_int_equal(state_store_put(s, &a, STATE_KIND_IKE, body, 300), 0);
-	assert_int_equal(a.n, 1);
-	body[0] = 0x22;
-	assert_int_equal(state_store_put(s, &b, STATE_KIND_CHILD, body, 100), 0);
-	body[0] = 0x33;
-	assert_int_equal(state_store_put(s, &c, STATE_KIND_IKE, body, 1200), 0);
-	assert_int_equal(c.n, 3);
-	/* Rewrite a in place, then grow it (it moves; the old place is wiped). */
-	body[0] = 0x44;
-	struct store_ref a0 = a;
-	assert_int_equal(state_store_put(s, &a, STATE_KIND_IKE, body, 200), 0);
-	assert_memory_equal(&a, &a0, sizeof a);
-	body[0] = 0x55;
-	assert_int_equal(state_store_put(s, &a, STATE_KIND_IKE, body, 700), 0);
-	assert_int_equal(a.n, 2);
-	assert_int_not_equal(a.slot, a0.slot);
-	uint32_t b_slot = b.slot;
-	state_store_del(s, &b);
-	assert_int_equal(b.n, 0);
-	assert_int_equal(state_store_used(s), 1 + 2 + 3);
-	state_store_close(s);
-
-	/* Re-open: two records, the grown a and c; b's slot is zeros. */
-	s = open_store(memfd, false, boot_a, &img, &len);
-	assert_non_null(img);
-	struct seen seen = { 0 };
-	assert_int_equal(state_store_scan(img, len, boot_a, seen_fn, &seen), 2);
-	bool got_a = false, got_c = false;
-	for (unsigned i = 0; i < seen.n; i++) {
-		if (seen.first[i] == 0x55 && seen.len[i] == 700)
-			got_a = true;
-		if (seen.first[i] == 0x33 && seen.len[i] == 1200)
-			got_c = true;
-		state_store_keep(s, &seen.ref[i], seen.seq[i]);
-	}
-	assert_true(got_a && got_c);
-	for (size_t k = 0; k < STATE_STORE_SLOT; k++)
-		assert_int_equal(img[b_slot * STATE_STORE_SLOT + k], 0);
-	state_store_image_free(img, len);
-	assert_int_equal(state_store_sweep(s), state_store_slots(s) - 1 - 5);
-	/* New records go after the kept ones, never over them. */
-	struct store_ref d = { 0 };
-	assert_int_equal(state_store_put(s, &d, STATE_KIND_CHILD, body, 10), 0);
-	assert_true(d.slot != a.slot && d.slot != a.slot + 1 &&
-		    (d.slot < c.slot || d.slot >= c.slot + 3));
-	state_store_close(s);
-	close(memfd);
-}
-
-static void test_store_reset_on_other_boot_or_version(void **state)
-{
-	/* Sealed as ikd seals its memfd: a reset cannot truncate, it zeroes. */
-	int memfd = memfd_create("store-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	assert_int_equal(fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL), 0);
-	uint8_t *img, body[64];
-	memset(body, 0xee, sizeof body);
-	size_t len;
-	struct state_store *s = open_store(memfd, true, boot_a, &img, &len);
-	struct store_ref a = { 0 };
-	assert_int_equal(state_store_put(s, &a, STATE_KIND_IKE, body, sizeof body), 0);
-	state_store_close(s);
-	/* Another boot: the kernel state it described is gone; so is the file's. */
-	s = open_store(memfd, false, boot_b, &img, &len);
-	assert_null(img);
-	uint8_t slot[STATE_STORE_SLOT], zero[STATE_STORE_SLOT] = { 0 };
-	assert_int_equal(pread(memfd, slot, sizeof slot, (off_t)a.slot * STATE_STORE_SLOT),
-			 (ssize_t)sizeof slot);
-	assert_memory_equal(slot, zero, sizeof slot);   /* the old record is gone */
-	state_store_close(s);
-	s = open_store(memfd, false, boot_b, &img, &len);
-	assert_non_null(img);
-	struct seen seen = { 0 };
-	assert_int_equal(state_store_scan(img, len, boot_b, seen_fn, &seen), 0);
-	/* Another version: refused by the scanner. */
-	img[9] ^= 0x7f;
-	assert_int_equal(state_store_scan(img, len, boot_b, seen_fn, &seen), -EINVAL);
-	state_store_image_free(img, len);
-	state_store_close(s);
-	close(memfd);
-}
-
-/* Any flipped byte in a record or its header makes the scanner skip that record only. */
-static void test_store_checksum_catches_corruption(void **state)
-{
-	int memfd = memfd_create("store-test", MFD_CLOEXEC);
-	uint8_t *img, body[600];
-	size_t len;
-	memset(body, 0x5a, sizeof body);
-	struct state_store *s = open_store(memfd, true, boot_a, &img, &len);
-	struct store_ref a = { 0 }, b = { 0 };
-	assert_int_equal(state_store_put(s, &a, STATE_KIND_IKE, body, sizeof body), 0);
-	assert_int_equal(state_store_put(s, &b, STATE_KIND_CHILD, body, 40), 0);
-	state_store_close(s);
-	s = open_store(memfd, false, boot_a, &img, &len);
-	size_t base = a.slot * STATE_STORE_SLOT;
-	for (size_t k = 0; k < STATE_STORE_HDR + sizeof body; k += 7) {
-		img[base + k] ^= 0x01;
-		struct seen seen = { 0 };
-		assert_int_equal(state_store_scan(img, len, boot_a, seen_fn, &seen), 1);
-		assert_int_equal(seen.kind[0], STATE_KIND_CHILD);
-		img[base + k] ^= 0x01;
-	}
-	/* A header claiming more slots than the file has is refused, not read past. */
-	img[base + 5] = STATE_STORE_RECORD_SLOTS_MAX + 1;
-	struct seen seen = { 0 };
-	assert_int_equal(state_store_scan(img, len, boot_a, seen_fn, &seen), 1);
-	assert_int_equal(state_store_scan(img, STATE_STORE_SLOT / 2, boot_a, seen_fn, &seen),
-			 -EINVAL);
-	state_store_image_free(img, len);
-	state_store_close(s);
-	close(memfd);
-}
-
-static void count_fn(void *arg, uint8_t kind, const uint8_t *body, size_t len,
-		     struct store_ref ref, uint64_t seq)
-{
-	(void)kind, (void)body, (void)len, (void)ref, (void)seq;
-	(*(unsigned *)arg)++;
-}
-
-/* The file grows by itself when the slots run out. */
-static void test_store_grows(void **state)
-{
-	int memfd = memfd_create("store-test", MFD_CLOEXEC);
-	uint8_t *img, body[100] = { 0 };
-	size_t len;
-	struct state_store *s = open_store(memfd, true, boot_a, &img, &len);
-	size_t before = state_store_slots(s);
-	struct store_ref refs[200] = { { 0 } };
-	for (int i = 0; i < 200; i++) {
-		body[0] = (uint8_t)i;
-		assert_int_equal(state_store_put(s, &refs[i], STATE_KIND_CHILD, body, sizeof body), 0);
-	}
-	assert_true(state_store_slots(s) > before);
-	assert_int_equal(state_store_used(s), 201);
-	assert_int_equal(state_store_put(s, &refs[0], STATE_KIND_IKE, body,
-					 STATE_STORE_BODY_MAX + 1), -EMSGSIZE);
-	state_store_close(s);
-	s = open_store(memfd, false, boot_a, &img, &len);
-	unsigned count = 0;
-	assert_int_equal(state_store_scan(img, len, boot_a, count_fn, &count), 200);
-	assert_int_equal(count, 200);
-	state_store_image_free(img, len);
-	state_store_close(s);
-	close(memfd);
-}
-
 int main(void)
 {
 	log_init("test", LOG_TO_STDERR, LOG_LVL_ERR);
@@ -469,10 +275,6 @@ int main(void)
 		cmocka_unit_test(test_child_round_trip),
 		cmocka_unit_test(test_truncation_refused),
 		cmocka_unit_test(test_corrupt_fields_refused),
-		cmocka_unit_test(test_store_records_survive_reopen),
-		cmocka_unit_test(test_store_reset_on_other_boot_or_version),
-		cmocka_unit_test(test_store_checksum_catches_corruption),
-		cmocka_unit_test(test_store_grows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

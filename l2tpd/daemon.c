@@ -353,7 +353,9 @@ int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf)
 	 * exist (the kernel deletes tunnels with their last descriptor), so nothing races.
 	 * What systemd's fd store handed back is taken first, and spared by the sweep. */
 	session_binder_start(d);
-	restore_begin(d);
+	/* A live l2tpd that refused to hand over: its kernel objects are not stale. */
+	if (restore_begin(d) == -EALREADY)
+		return -EALREADY;
 	sweep_stale(d);
 	restore_end(d);
 	mkdir(L2SEC_RUNDIR, 0755);

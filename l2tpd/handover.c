@@ -21,6 +21,7 @@
 
 #define END_MARK "."
 #define OK_MARK "OK"
+#define REFUSED_MARK "REFUSED"
 #define WAIT_MS 10000
 
 static int handover_path(const char *ctl_path, struct sockaddr_un *sun)
@@ -45,8 +46,15 @@ static void successor_cb(void *arg, int fd, int events)
 	(void)events;
 	if (c < 0)
 		return;
-	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != geteuid() ||
-	    d->handover_conn >= 0) {
+	/* Root too: l2tpd is started as root and drops to its user only later (privdrop.h),
+	 * so a successor of a daemon running as l2sec is root when it asks. */
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    (cred.uid != geteuid() && cred.uid != 0) || d->handover_conn >= 0) {
+		log_warn("successor_refused", "pid=%d uid=%u reason=\"%s\"", (int)cred.pid,
+			 (unsigned)cred.uid, d->handover_conn >= 0 ? "a hand-over is under way" :
+			 "neither root nor our uid");
+		/* Said, not just closed: the successor must not start beside us. */
+		send(c, REFUSED_MARK, strlen(REFUSED_MARK), MSG_NOSIGNAL | MSG_DONTWAIT);
 		close(c);
 		return;
 	}
@@ -266,6 +274,8 @@ static int receive_one(int conn, struct received *rx)
 	buf[n] = 0;
 	if (!nfds && strcmp(buf, END_MARK) == 0)
 		return 1;
+	if (!nfds && strcmp(buf, REFUSED_MARK) == 0)
+		return -EALREADY;
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
 		r = -EPROTO;
 	for (int i = 0; i < nfds; i++) {
@@ -295,8 +305,15 @@ int handover_receive(const char *ctl_path, sd_listen_fd_fn fn, void *arg)
 	if (c < 0)
 		return -errno;
 	if (connect(c, (struct sockaddr *)&sun, sizeof sun) < 0) {
+		r = errno;
 		close(c);
-		return 0;   /* nobody running (or a stale path): a plain start */
+		if (r != EACCES && r != EPERM)
+			return 0;   /* nobody running (or a stale path): a plain start */
+		/* Somebody's socket we may not use: a daemon of another user may still run. */
+		log_err("handover_refused", "path=%s reason=\"cannot connect (%s): an l2tpd of "
+			"another user may run with this control socket\"", sun.sun_path,
+			strerror(r));
+		return -EALREADY;
 	}
 	log_notice("handover_started", "path=%s", sun.sun_path);
 	while ((r = receive_one(c, &rx)) == 0)
@@ -315,6 +332,11 @@ int handover_receive(const char *ctl_path, sd_listen_fd_fn fn, void *arg)
 			fn(rx.fds[i], rx.names[i], arg);
 		r = (int)rx.n;
 		log_notice("handover_received", "descriptors=%d", r);
+	} else if (r == -EALREADY) {
+		log_err("handover_refused", "path=%s reason=\"another l2tpd runs with this "
+			"control socket and refused to hand over (see its successor_refused line)\"",
+			sun.sun_path);
+		received_close(&rx);
 	} else {
 		log_err("handover_failed",
 			"err=%d reason=\"starting without the predecessor's sessions\"", r);

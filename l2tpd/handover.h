@@ -4,7 +4,8 @@
  * tunnels", the alternative to the fd store; statestore.h and restore.h do the rest).
  *
  * The running daemon listens on "<control socket>.handover" (mode 0600, peers must have
- * our uid). A new l2tpd, before anything else that touches the kernel, connects there:
+ * our uid or be root: a successor has not dropped its privileges yet; anyone else, or a
+ * second successor while one is served, is told "REFUSED"). A new l2tpd, before anything else that touches the kernel, connects there:
  *   old: closes what is still negotiating (CDN/StopCCN), then sends every kept descriptor
  *        with its name (the fd-store names of statestore.h, "state" for the state file),
  *        in messages of at most HANDOVER_BATCH descriptors, names one per line;
@@ -38,7 +39,8 @@ void handover_close(struct l2tpd *d);
 /*
  * New side: take the descriptors of a running predecessor, if there is one, calling fn
  * for each as sd_listen_fds_named() does. Returns how many were received (0: nobody to
- * take over from) or -errno (whatever was received is closed again).
+ * take over from) or -errno (whatever was received is closed again); -EALREADY when the
+ * running daemon refused: it runs on, so the caller must not start.
  */
 int handover_receive(const char *ctl_path, sd_listen_fd_fn fn, void *arg);
 

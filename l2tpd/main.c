@@ -121,6 +121,9 @@ int main(int argc, char **argv)
 		r = l2tpd_drop_privileges(&conf);   /* sockets are open: keep only what is needed */
 	if (r == 0)
 		r = l2tpd_run(&d) >= 0 ? 0 : -1;
+	else if (r == -EALREADY)
+		fprintf(stderr, "l2tpd: another l2tpd runs with control socket %s and refused to "
+			"hand over to this one (see its log: successor_refused)\n", conf.ctl_path);
 	else
 		fprintf(stderr, "l2tpd: start-up failed: %s\n", strerror(-r));
 	l2tpd_stop(&d);

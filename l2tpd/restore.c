@@ -332,8 +332,9 @@ int restore_begin(struct l2tpd *d)
 
 	if (r < 0)
 		log_warn("restore_fds_bad", "err=%d reason=\"malformed LISTEN_FDS\"", r);
-	if (!sd_notify_enabled())
-		handover_receive(d->conf->ctl_path, collect_fd, NULL);
+	if (!sd_notify_enabled() && handover_receive(d->conf->ctl_path, collect_fd, NULL) ==
+	    -EALREADY)
+		return -EALREADY;
 	if (rc.n_fds)
 		qsort(rc.fds, rc.n_fds, sizeof *rc.fds, cmp_fd);
 	r = statestore_open(d, rc.state_fd);

@@ -23,6 +23,7 @@
 
 struct l2tpd;
 
+/* 0, or -EALREADY: a running l2tpd refused to hand over, so this one must not start. */
 int restore_begin(struct l2tpd *d);
 bool restore_keep_tunnel(uint32_t tunnel_id, void *d);
 bool restore_keep_ifname(const char *ifname, void *d);

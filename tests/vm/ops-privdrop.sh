@@ -8,7 +8,8 @@
 # client connects and pings, the nftables set and the hook follow the session, `vpnctl
 # reload` of both daemons re-reads their files (a user is added), `vpnctl disconnect`
 # makes l2tpd ask ikd to delete the SAs (ikd accepts delete-peer from the daemons' user),
-# and the added user connects.
+# the added user connects, and a successor l2tpd started as root takes that session over
+# from the running l2sec daemon (hand-over accepts the same uid or root).
 . "$L2SEC_SRC/tests/vm/lib.sh"
 . "$L2SEC_SRC/tests/vm/ikev1-helpers.bash"
 . "$L2SEC_SRC/tests/vm/e2e-helpers.bash"
@@ -104,4 +105,18 @@ ifc=$(e2e_connect client)
 [ "$(ppp_addr client "$ifc")" = 203.0.113.201 ] || fail "bob did not get 203.0.113.201"
 e2e_ping client 203.0.113.1
 status_is "$L2TPD_PID" CapEff 0000000000001000 "l2tpd after the sessions"
-log "PASS: both daemons run as l2sec with exactly their capabilities; connect, set, hook, reload, disconnect work"
+
+# --- hand-over: a successor started as root takes bob's session from the l2sec daemon -
+ifs=$(ip -n server -o link show type ppp | awk -F': ' '{ print $2; exit }')
+idx_s=$(ip netns exec server cat "/sys/class/net/$ifs/ifindex")
+old=$L2TPD_PID
+e2e_l2tpd_start l2tpd3
+wait_for 20 "the old l2tpd to hand over and exit" sh -c "! kill -0 $old 2>/dev/null"
+grep -q 'event=handed_over tunnels=1 sessions=1 to=successor' "$VM_STATE/l2tpd2.log" ||
+	fail "the l2sec daemon did not hand over to root's successor: $(tail -n 3 "$VM_STATE/l2tpd2.log")"
+wait_for 20 "the successor to restore bob's session" grep -q 'event=session_restored' "$VM_STATE/l2tpd3.log"
+[ "$(ip netns exec server cat "/sys/class/net/$ifs/ifindex" 2>/dev/null)" = "$idx_s" ] ||
+	fail "the server's ppp interface changed across the hand-over"
+status_is "$L2TPD_PID" Uid "$uid $uid $uid $uid" "the successor"
+e2e_ping client 203.0.113.1
+log "PASS: both daemons run as l2sec with exactly their capabilities; connect, set, hook, reload, disconnect, hand-over work"

@@ -19,6 +19,19 @@ CONF
 	chmod 600 "$dir/secrets.conf"
 }
 
+# ikev1_bench_ikd_fresh DIR: remove the state ikd saves next to its control socket
+# (DIR/ikd.state, docs/ikd.md "State across restarts"), so that each measurement starts an
+# empty responder. Without this, the next ikd restores every ISAKMP SA of the previous
+# measurement (the kernel SAs are flushed, so only their pairs are dropped): its baseline
+# RSS includes them, and the load's peers (same addresses and ports) meet old SAs.
+# Prints the size of what was removed (0: nothing).
+ikev1_bench_ikd_fresh() {
+	local f=$1/ikd.state size=0
+	[ -e "$f" ] && size=$(stat -c %s "$f")
+	rm -f "$f"
+	echo "$size"
+}
+
 # ikev1_bench_charon_conf DIR PSK RESPONDER_ADDR [VICI_URI]: DIR/strongswan.conf and
 # DIR/swanctl.conf. The plugins Debian loads for these algorithms (openssl first, as in
 # Debian's default order), no test-vectors; no per-IP half-open blocking (block_threshold,

@@ -42,6 +42,7 @@ start_responder() {
 	local i
 	case $1 in
 	ikd)
+		ikev1_bench_ikd_fresh "$state/ikd" > /dev/null
 		"$IKD" -f "$state/ikd/ikd.conf" -S "$state/ikd/secrets.conf" > "$state/ikd.log" 2>&1 &
 		RESP_PID=$! ;;
 	strongswan)

@@ -51,6 +51,9 @@ esp_count() { ip -n resp xfrm state count | awk '{ print $NF }'; }
 start_responder() {
 	case $1 in
 	ikd)
+		local saved
+		saved=$(ikev1_bench_ikd_fresh "$VM_STATE/ikd")
+		[ "$saved" = 0 ] || log "ikd: removed the previous measurement's saved state ($saved bytes)"
 		start_bg ikd resp "$IKD" -f "$VM_STATE/ikd/ikd.conf" -S "$VM_STATE/ikd/secrets.conf"
 		RESP_PID=$BG_PID
 		wait_for 60 "ikd on UDP/500" _alive_and ikd "$RESP_PID" \

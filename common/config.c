@@ -232,6 +232,31 @@ int cfg_get_string(struct cfg *c, const config_setting_t *parent, const char *ke
 	return r;
 }
 
+int cfg_get_string_buf(struct cfg *c, const config_setting_t *parent, const char *key,
+		       unsigned flags, char *dst, size_t cap)
+{
+	config_setting_t *s;
+	char what[64];
+	int r = lookup_typed(c, parent, key, flags, 1u << CONFIG_TYPE_STRING,
+			     "expected a string", &s);
+
+	if (r <= 0)
+		return r;
+	if (strlen(config_setting_get_string(s)) >= cap) {
+		snprintf(what, sizeof what, "longer than %zu characters", cap - 1);
+		cfgv_value_error(c, s, flags, what);
+		return -EINVAL;
+	}
+	snprintf(dst, cap, "%s", config_setting_get_string(s));
+	return 1;
+}
+
+void cfg_value_error(struct cfg *c, const config_setting_t *s, unsigned flags,
+		     const char *what)
+{
+	cfgv_value_error(c, s, flags, what);
+}
+
 int cfg_get_int_range(struct cfg *c, const config_setting_t *parent, const char *key,
 		      unsigned flags, int64_t min, int64_t max, int64_t *out)
 {
@@ -587,6 +612,15 @@ static void include_error(struct cfg *c, const char *file, unsigned line, const 
 		file_error(c, file, line, "%s", text);
 }
 
+/* libconfig set up for one parse: no silent type conversions, includes from include_dir. */
+static void start_parse(struct cfg *c)
+{
+	config_init(&c->lc);
+	c->loaded = true;
+	config_set_auto_convert(&c->lc, 0);
+	config_set_include_dir(&c->lc, c->include_dir);
+}
+
 int cfg_load(struct cfg *c, const char *path)
 {
 	char file[PATH_MAX];
@@ -619,10 +653,7 @@ int cfg_load(struct cfg *c, const char *path)
 	}
 	close(fd);
 
-	config_init(&c->lc);
-	c->loaded = true;
-	config_set_auto_convert(&c->lc, 0);
-	config_set_include_dir(&c->lc, c->include_dir);
+	start_parse(c);
 	if (config_read_file(&c->lc, path) == CONFIG_TRUE) {
 		c->parsed = true;
 		return 0;
@@ -638,6 +669,27 @@ int cfg_load(struct cfg *c, const char *path)
 	else
 		file_error(c, file, (unsigned)config_error_line(&c->lc), "%s",
 			   config_error_text(&c->lc));
+	return -EINVAL;
+}
+
+int cfg_load_string(struct cfg *c, const char *name, const char *text)
+{
+	if (c->loaded || c->path)
+		return -EALREADY;
+	c->path = strdup(name);
+	c->include_dir = strdup(".");
+	/* the integer truncation check reads the source back: from this text, never from
+	 * a file that happens to be called name */
+	if (!c->path || !c->include_dir || !cfgv_source_set(c, name, text)) {
+		file_error(c, name, 0, "out of memory");
+		return -ENOMEM;
+	}
+	start_parse(c);
+	if (config_read_string(&c->lc, text) == CONFIG_TRUE) {
+		c->parsed = true;
+		return 0;
+	}
+	file_error(c, name, (unsigned)config_error_line(&c->lc), "%s", config_error_text(&c->lc));
 	return -EINVAL;
 }
 

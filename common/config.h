@@ -84,6 +84,13 @@ void cfg_init(struct cfg *c);
 int cfg_load(struct cfg *c, const char *path);
 
 /*
+ * Parse text as if it were a file called name (errors say "name:LINE: ..."): for tests
+ * and for configuration that arrives as text. Returns as cfg_load(); set c->secret first
+ * for secrets. @include is read relative to the current directory.
+ */
+int cfg_load_string(struct cfg *c, const char *name, const char *text);
+
+/*
  * For secrets files: cfg_check_secret_file(), then cfg_load() with values never echoed
  * in errors and string values wiped by cfg_free(). Returns as cfg_load() or -EACCES.
  */
@@ -107,6 +114,10 @@ config_setting_t *cfg_root(const struct cfg *c);
 /* *out points into c, valid until cfg_free(). */
 int cfg_get_string(struct cfg *c, const config_setting_t *parent, const char *key,
 		   unsigned flags, const char **out);
+/* A string copied into dst[0..cap); a longer one is an error ("longer than N
+ * characters"), dst untouched. */
+int cfg_get_string_buf(struct cfg *c, const config_setting_t *parent, const char *key,
+		       unsigned flags, char *dst, size_t cap);
 /* Integer in [min, max]. */
 int cfg_get_int_range(struct cfg *c, const config_setting_t *parent, const char *key,
 		      unsigned flags, int64_t min, int64_t max, int64_t *out);
@@ -148,6 +159,14 @@ int cfg_check_keys(struct cfg *c, const config_setting_t *group, const char *con
  */
 void cfg_error_at(struct cfg *c, const config_setting_t *s, const char *key,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Record "WHAT (got 'VALUE')" at setting s, the value quoted as the getters quote it
+ * (escaped, capped; hidden with CFG_SECRET or in a secrets file): for values a caller
+ * parses itself (addresses with a prefix, identities, PROTO/PORT).
+ */
+void cfg_value_error(struct cfg *c, const config_setting_t *s, unsigned flags,
+		     const char *what);
 
 /* --- errors ------------------------------------------------------------------------- */
 

@@ -259,11 +259,28 @@ void cfgv_source_drop(struct cfg *c)
 	c->src_nlines = 0;
 }
 
-/* Read file into the one-file cache with an index of line starts (lookups are O(1)). */
+/* Index the line starts of the cached text (lookups are O(1)). */
+static bool source_index(struct cfg *c)
+{
+	size_t n = c->src_len, lines = 1;
+
+	for (size_t i = 0; i < n; i++)
+		lines += c->src_text[i] == '\n';
+	c->src_lines = malloc(lines * sizeof *c->src_lines);
+	if (!c->src_lines)
+		return false;
+	c->src_lines[c->src_nlines++] = 0;
+	for (size_t i = 0; i < n; i++)
+		if (c->src_text[i] == '\n')
+			c->src_lines[c->src_nlines++] = i + 1;
+	return true;
+}
+
+/* Read file into the one-file cache. */
 static bool source_read(struct cfg *c, const char *file)
 {
 	struct stat st;
-	size_t n, lines = 1;
+	size_t n;
 	FILE *f = fopen(file, "r");
 	bool ok = false;
 
@@ -278,21 +295,29 @@ static bool source_read(struct cfg *c, const char *file)
 	n = fread(c->src_text, 1, (size_t)st.st_size, f);
 	c->src_text[n] = '\0';
 	c->src_len = n;
-	for (size_t i = 0; i < n; i++)
-		lines += c->src_text[i] == '\n';
-	c->src_lines = malloc(lines * sizeof *c->src_lines);
-	if (!c->src_lines)
-		goto out;
-	c->src_lines[c->src_nlines++] = 0;
-	for (size_t i = 0; i < n; i++)
-		if (c->src_text[i] == '\n')
-			c->src_lines[c->src_nlines++] = i + 1;
-	ok = true;
+	ok = source_index(c);
 out:
 	fclose(f);
 	if (!ok)
 		cfgv_source_drop(c);
 	return ok;
+}
+
+bool cfgv_source_set(struct cfg *c, const char *file, const char *text)
+{
+	size_t n = strlen(text);
+
+	cfgv_source_drop(c);
+	c->src_text = malloc(n + 1);
+	c->src_file = strdup(file);
+	if (c->src_text && c->src_file) {
+		memcpy(c->src_text, text, n + 1);
+		c->src_len = n;
+		if (source_index(c))
+			return true;
+	}
+	cfgv_source_drop(c);
+	return false;
 }
 
 /* Start of line `line` (1-based) of file, or NULL if the file or line cannot be had. */

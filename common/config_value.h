@@ -52,6 +52,9 @@ void cfgv_truncated_error(struct cfg *c, const config_setting_t *s, unsigned fla
  * file cached before), or NULL if the file or line cannot be had. The text ends at '\n'
  * or NUL and belongs to c: valid until the next call or cfgv_source_drop. */
 const char *cfgv_source_line(struct cfg *c, const char *file, unsigned line);
+/* Put text into the cache as the contents of file (cfg_load_string: the text has no file
+ * to read back). false when out of memory (the cache is then empty). */
+bool cfgv_source_set(struct cfg *c, const char *file, const char *text);
 /* Wipe and free the cache (a secrets file's text is in it). */
 void cfgv_source_drop(struct cfg *c);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -101,6 +102,17 @@ int sd_notify_statusf(const char *fmt, ...)
 	if (n < 0)
 		return -EINVAL;
 	return sd_notify_state(buf);
+}
+
+int sd_notify_reloading(void)
+{
+	struct timespec ts;
+	char st[64];
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(st, sizeof st, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		 (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
+	return sd_notify_state(st);
 }
 
 static bool fdname_ok(const char *name)

@@ -23,6 +23,10 @@ bool sd_notify_enabled(void);
 int sd_notify_state(const char *state);
 int sd_notify_statusf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A reload begins (Type=notify-reload): RELOADING=1 with MONOTONIC_USEC=now; send
+ * READY=1 when it is over. Returns as sd_notify_state(). */
+int sd_notify_reloading(void);
+
 /*
  * Hand fds[0..n) to the service manager's file-descriptor store under name (at most 255
  * characters of [A-Za-z0-9_.:-]; the unit needs FileDescriptorStoreMax=). They come back

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/sdnotify.h"
 #include "ikd/ikd_ctl.h"
 #include "ikd/ike_restore.h"
 #include "ikd/ikev1.h"
@@ -220,26 +221,63 @@ void ikd_stop(struct ikd *d)
 		   saved ? "saved" : "none");
 }
 
-int ikd_reload(struct ikd *d, char *msg, size_t msg_size)
+/* Every error logged; msg says how many and which came first. */
+static void refuse(const struct ikd *d, const struct ikd_conf_diag *diag, int rc, char *msg,
+		   size_t msg_size)
 {
-	struct ikd_conf *conf = NULL;
-	struct ikd_conf_diag diag = { 0 };
-	int rc = ikd_conf_load(d->conf_path, d->secrets_override, true, &conf, &diag);
-	if (rc < 0) {
-		for (unsigned i = 0; i < diag.n && i < IKD_DIAG_MAX; i++)
-			log_err("config_error", "error=\"%s\"", diag.text[i]);
-		snprintf(msg, msg_size, "reload refused, old configuration kept: %u error(s), "
-			 "first: %s", diag.n, diag.n ? diag.text[0] : strerror(-rc));
-		return -EINVAL;
-	}
-	/* Established SAs keep the configuration they were made under (a reference);
-	 * new negotiations use the new one. */
+	char q[LOG_QUOTE_MAX];
+	for (unsigned i = 0; i < diag->n && i < IKD_DIAG_MAX; i++)
+		log_err("config_error", "error=%s", log_quote(q, sizeof q, diag->text[i]));
+	snprintf(msg, msg_size, "reload refused, old configuration kept: %u error(s), first: %s",
+		 diag->n, diag->n ? diag->text[0] : strerror(-rc));
+	log_warn("reload_refused", "errors=%u conf=%s", diag->n, d->conf_path);
+}
+
+/* What applies at once; the rest takes effect for new negotiations through d->conf. */
+static void apply(struct ikd *d, struct ikd_conf *conf)
+{
+	/* Established SAs keep the configuration they were made under (a reference). */
 	ikd_conf_free(d->conf);
 	d->conf = conf;
 	d->sas.half_open_max = conf->set.half_open_max;
 	d->sas.half_open_per_peer = conf->set.half_open_per_peer;
-	snprintf(msg, msg_size, "reloaded: %zu connections, %zu PSKs", conf->n_conns,
-		 conf->n_psks);
-	log_notice("ikd_reloaded", "connections=%zu psks=%zu", conf->n_conns, conf->n_psks);
-	return 0;
+	struct ike_xmit_config xc = *ike_xmit_get_config();
+	xc.base_ms = conf->set.retransmit_ms;
+	xc.max_tries = conf->set.retransmit_tries + 1;
+	ike_xmit_configure(&xc);
+	int lvl = log_level_parse(conf->set.log_level);
+	if (!d->foreground && lvl >= 0)
+		log_set_level((enum log_level)lvl);
+}
+
+int ikd_reload(struct ikd *d, char *msg, size_t msg_size)
+{
+	struct ikd_conf *conf = NULL;
+	struct ikd_conf_diag *diag = calloc(1, sizeof *diag);
+	char restart[160] = "";
+	int rc = -ENOMEM;
+	sd_notify_reloading();
+	if (diag)
+		rc = ikd_conf_load(d->conf_path, d->secrets_override, true, &conf, diag);
+	if (!diag) {
+		snprintf(msg, msg_size, "reload failed: out of memory");
+	} else if (rc < 0) {
+		refuse(d, diag, rc, msg, msg_size);
+		rc = -EINVAL;
+	} else {
+		ikd_conf_keep_restart_only(d->conf, conf, d->ctl_path != NULL, restart,
+					   sizeof restart);
+		apply(d, conf);
+		snprintf(msg, msg_size, "reloaded: %zu connections, %zu PSKs%s%s", conf->n_conns,
+			 conf->n_psks, restart[0] ? "; needs restart: " : "", restart);
+		log_notice("ikd_reloaded", "connections=%zu psks=%zu needs_restart=\"%s\"",
+			   conf->n_conns, conf->n_psks, restart);
+		if (restart[0])
+			log_warn("reload_needs_restart", "settings=\"%s\" reason=\"kept their "
+				 "running value\"", restart);
+	}
+	free(diag);
+	sd_notify_state("READY=1");
+	sd_notify_statusf("%s", msg);
+	return rc;
 }

@@ -98,8 +98,19 @@ void ikd_free_core(struct ikd *d);
 int ikd_start(struct ikd *d);
 /* Stop listening and free everything; kernel SAs stay (see above). */
 void ikd_stop(struct ikd *d);
-/* SIGHUP / vpnctl reload: load the files again; on errors keep the old config.
- * msg gets a summary for the control reply. Returns 0 or -EINVAL. */
+/*
+ * SIGHUP / vpnctl reload: load ikd.conf and the secrets again (ikd(8) RELOAD).
+ *   - A file with errors is refused as a whole: the running configuration stays, every
+ *     error is logged (config_error, "FILE:LINE: KEY: what"), msg names the count and the
+ *     first, and the result is -EINVAL (vpnctl exits non-zero).
+ *   - Otherwise connections, PSKs, proposals, lifetimes, DPD, NAT-T and fragmentation
+ *     settings apply to new negotiations (established SAs keep the configuration they
+ *     were made under); half-open limits, retransmission and log_level apply at once.
+ *   - Settings fixed at start (ike_port, natt_port, ipv6, socket_mark, socket, user,
+ *     group) keep their running value; msg ends "; needs restart: NAMES" and
+ *     reload_needs_restart is logged. Returns 0.
+ * systemd is told RELOADING=1 ... READY=1 with msg as STATUS.
+ */
 int ikd_reload(struct ikd *d, char *msg, size_t msg_size);
 
 /* A packet from the network (what the sockets call). */

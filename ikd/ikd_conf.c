@@ -1,5 +1,6 @@
 /*
- * ikd.conf and secrets.conf loading. See ikd_conf.h.
+ * ikd.conf and secrets.conf loading, on common/config.h (FILE:LINE: KEY errors, typed
+ * getters, unknown keys, durations). See ikd_conf.h.
  */
 #include "ikd/ikd_conf.h"
 
@@ -7,150 +8,14 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
-#include <libconfig.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/config.h"
 
-/* One load: the file being read and where its errors go. */
-struct loader {
-	const char *file;
-	struct ikd_conf_diag *diag;
-	unsigned errors;
-};
-
-static void diag_add(struct loader *ld, const config_setting_t *s, const char *key,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void diag_add(struct loader *ld, const config_setting_t *s, const char *key,
-		     const char *fmt, ...)
-{
-	ld->errors++;
-	if (!ld->diag)
-		return;
-	unsigned i = ld->diag->n++;
-	if (i >= IKD_DIAG_MAX)
-		return;
-	char what[160];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof what, fmt, ap);
-	va_end(ap);
-	int line = s ? config_setting_source_line(s) : 0;
-	snprintf(ld->diag->text[i], IKD_DIAG_LEN, "%s:%d: %s: %s", ld->file, line, key, what);
-}
-
-/* ---- value helpers: each reports its own error and leaves *out unchanged ---------- */
-
-static void get_str(struct loader *ld, const config_setting_t *grp, const char *key,
-		    const char *path, char *out, size_t size)
-{
-	const config_setting_t *s = config_setting_get_member(grp, key);
-	if (!s)
-		return;
-	const char *v = config_setting_get_string(s);
-	if (!v) {
-		diag_add(ld, s, path, "must be a string");
-		return;
-	}
-	if (strlen(v) >= size) {
-		diag_add(ld, s, path, "longer than %zu characters", size - 1);
-		return;
-	}
-	snprintf(out, size, "%s", v);
-}
-
-static void get_uint(struct loader *ld, const config_setting_t *grp, const char *key,
-		     const char *path, uint64_t min, uint64_t max, uint64_t *out)
-{
-	const config_setting_t *s = config_setting_get_member(grp, key);
-	if (!s)
-		return;
-	int t = config_setting_type(s);
-	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
-		diag_add(ld, s, path, "must be a number");
-		return;
-	}
-	long long v = config_setting_get_int64(s);
-	if (v < 0 || (uint64_t)v < min || (uint64_t)v > max) {
-		diag_add(ld, s, path, "must be %llu..%llu (got %lld)", (unsigned long long)min,
-			 (unsigned long long)max, v);
-		return;
-	}
-	*out = (uint64_t)v;
-}
-
-#define GET_U32(ld, g, key, path, min, max, dst)                                   \
-	do {                                                                       \
-		uint64_t v_ = (dst);                                               \
-		get_uint(ld, g, key, path, min, max, &v_);                         \
-		(dst) = (__typeof__(dst))v_;                                       \
-	} while (0)
-
-static void get_bool(struct loader *ld, const config_setting_t *grp, const char *key,
-		     const char *path, bool *out)
-{
-	const config_setting_t *s = config_setting_get_member(grp, key);
-	if (!s)
-		return;
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		diag_add(ld, s, path, "must be true or false");
-		return;
-	}
-	*out = config_setting_get_bool(s);
-}
-
-/* A string member that must be one of names[]; *out gets values[i]. */
-static void get_enum(struct loader *ld, const config_setting_t *grp, const char *key,
-		     const char *path, const char *const *names, const int *values, size_t n,
-		     int *out)
-{
-	char v[64] = "";
-	const config_setting_t *s = config_setting_get_member(grp, key);
-	if (!s)
-		return;
-	get_str(ld, grp, key, path, v, sizeof v);
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(v, names[i]) == 0) {
-			*out = values[i];
-			return;
-		}
-	}
-	char list[160] = "";
-	for (size_t i = 0; i < n; i++) {
-		strncat(list, names[i], sizeof list - strlen(list) - 1);
-		if (i + 1 < n)
-			strncat(list, i + 2 == n ? " or " : ", ", sizeof list - strlen(list) - 1);
-	}
-	diag_add(ld, s, path, "must be %s (got '%s')", list, v);
-}
-
-static void get_host(struct loader *ld, const config_setting_t *grp, const char *key,
-		     const char *path, struct ikd_host *out)
-{
-	char v[INET6_ADDRSTRLEN + 8] = "";
-	const config_setting_t *s = config_setting_get_member(grp, key);
-	if (!s)
-		return;
-	get_str(ld, grp, key, path, v, sizeof v);
-	if (ikd_host_parse(v, out) < 0)
-		diag_add(ld, s, path, "not an address, subnet or %%any (got '%s')", v);
-}
-
-static void get_id(struct loader *ld, const config_setting_t *grp, const char *key,
-		   const char *path, struct ikd_id *out)
-{
-	char v[IKD_ID_MAX] = "";
-	const config_setting_t *s = config_setting_get_member(grp, key);
-	if (!s)
-		return;
-	get_str(ld, grp, key, path, v, sizeof v);
-	if (ikd_id_parse(v, out) < 0)
-		diag_add(ld, s, path, "not a valid identity (got '%s')", v);
-}
+/* ---- values ikd parses itself --------------------------------------------------------- */
 
 /* "udp/1701", "17/1701", "udp/%any", "udp", "%any" -> proto, port. */
 static int protoport_parse(const char *s, uint8_t *proto, uint16_t *port)
@@ -184,7 +49,81 @@ static int protoport_parse(const char *s, uint8_t *proto, uint16_t *port)
 	return 0;
 }
 
-/* ---- sections -------------------------------------------------------------------- */
+
+/* ---- typed settings ----------------------------------------------------------------- */
+
+static void get_u32(struct cfg *c, const config_setting_t *g, const char *key, int64_t min,
+		    int64_t max, uint32_t *out)
+{
+	int64_t v;
+	if (cfg_get_int_range(c, g, key, 0, min, max, &v) == 1)
+		*out = (uint32_t)v;
+}
+
+static void get_u16(struct cfg *c, const config_setting_t *g, const char *key, int64_t min,
+		    int64_t max, uint16_t *out)
+{
+	int64_t v;
+	if (cfg_get_int_range(c, g, key, 0, min, max, &v) == 1)
+		*out = (uint16_t)v;
+}
+
+/* A duration in whole seconds ("8h", "30m", or a bare number of seconds). */
+static void get_seconds(struct cfg *c, const config_setting_t *g, const char *key,
+			uint32_t min_s, uint32_t max_s, uint32_t *out)
+{
+	uint64_t ms;
+	if (cfg_get_duration(c, g, key, 0, min_s * 1000ull, max_s * 1000ull, &ms) != 1)
+		return;
+	if (ms % 1000u)
+		cfg_value_error(c, config_setting_get_member(g, key), 0, "must be whole seconds");
+	else
+		*out = (uint32_t)(ms / 1000u);
+}
+
+/* A string member parsed by parse (0 or <0); what names the expected form in the error. */
+static void get_parsed(struct cfg *c, const config_setting_t *g, const char *key,
+		       const char *what, int (*parse)(const char *v, void *out), void *out)
+{
+	const char *v;
+	if (cfg_get_string(c, g, key, 0, &v) == 1 && parse(v, out) < 0)
+		cfg_value_error(c, config_setting_get_member(g, key), 0, what);
+}
+
+static int host_parse(const char *v, void *out)
+{
+	return ikd_host_parse(v, out);
+}
+
+static int id_parse(const char *v, void *out)
+{
+	return ikd_id_parse(v, out);
+}
+
+struct protoport {
+	uint8_t proto;
+	uint16_t port;
+};
+
+static int protoport_parse_into(const char *v, void *out)
+{
+	struct protoport *pp = out;
+	return protoport_parse(v, &pp->proto, &pp->port);
+}
+
+static void get_enum(struct cfg *c, const config_setting_t *g, const char *key,
+		     const struct cfg_enum *table, int *out)
+{
+	int v;
+	if (cfg_get_enum(c, g, key, 0, table, &v) == 1)
+		*out = v;
+}
+
+/* ---- ikd { } ------------------------------------------------------------------------ */
+
+static const struct cfg_enum log_level_names[] = {
+	{ "err", 0 }, { "warn", 1 }, { "notice", 2 }, { "info", 3 }, { "debug", 4 }, { NULL, 0 },
+};
 
 static void settings_defaults(struct ikd_settings *s)
 {
@@ -203,45 +142,45 @@ static void settings_defaults(struct ikd_settings *s)
 	s->fragment_size = IKD_FRAGMENT_SIZE_DEFAULT;
 }
 
-static void load_settings(struct loader *ld, const config_setting_t *g, struct ikd_settings *s)
+static void load_settings(struct cfg *c, const config_setting_t *g, struct ikd_settings *s)
 {
-	get_str(ld, g, "log_level", "ikd.log_level", s->log_level, sizeof s->log_level);
-	if (strcmp(s->log_level, "err") && strcmp(s->log_level, "warn") &&
-	    strcmp(s->log_level, "notice") && strcmp(s->log_level, "info") &&
-	    strcmp(s->log_level, "debug"))
-		diag_add(ld, config_setting_get_member(g, "log_level"), "ikd.log_level",
-			 "must be err, warn, notice, info or debug (got '%s')", s->log_level);
-	get_str(ld, g, "socket", "ikd.socket", s->socket, sizeof s->socket);
-	get_str(ld, g, "secrets", "ikd.secrets", s->secrets, sizeof s->secrets);
-	get_str(ld, g, "keylog", "ikd.keylog", s->keylog, sizeof s->keylog);
-	GET_U32(ld, g, "ike_port", "ikd.ike_port", 1, 65535, s->ike_port);
-	GET_U32(ld, g, "natt_port", "ikd.natt_port", 1, 65535, s->natt_port);
-	get_bool(ld, g, "ipv6", "ikd.ipv6", &s->ipv6);
-	GET_U32(ld, g, "half_open_max", "ikd.half_open_max", 1, 1000000, s->half_open_max);
-	GET_U32(ld, g, "half_open_per_peer", "ikd.half_open_per_peer", 1, 1000000,
-		s->half_open_per_peer);
-	GET_U32(ld, g, "retransmit_ms", "ikd.retransmit_ms", 50, 60000, s->retransmit_ms);
-	GET_U32(ld, g, "retransmit_tries", "ikd.retransmit_tries", 0, 20, s->retransmit_tries);
-	GET_U32(ld, g, "nat_keepalive", "ikd.nat_keepalive", 0, 3600, s->nat_keepalive);
-	GET_U32(ld, g, "socket_mark", "ikd.socket_mark", 0, UINT32_MAX, s->socket_mark);
-	get_bool(ld, g, "nat_marks", "ikd.nat_marks", &s->nat_marks);
-	GET_U32(ld, g, "mark_base", "ikd.mark_base", 1, 0xff000000u, s->mark_base);
-	GET_U32(ld, g, "fragment_size", "ikd.fragment_size", IKD_FRAGMENT_SIZE_MIN, 65535,
-		s->fragment_size);
-	get_str(ld, g, "user", "ikd.user", s->user, sizeof s->user);
-	get_str(ld, g, "group", "ikd.group", s->group, sizeof s->group);
+	static const char *const known[] = { "log_level", "socket", "secrets", "keylog",
+		"ike_port", "natt_port", "ipv6", "half_open_max", "half_open_per_peer",
+		"retransmit_ms", "retransmit_tries", "nat_keepalive", "socket_mark", "nat_marks",
+		"mark_base", "fragment_size", "user", "group", NULL };
+	int lvl = -1;
+	cfg_check_keys(c, g, known);
+	get_enum(c, g, "log_level", log_level_names, &lvl);
+	if (lvl >= 0)
+		snprintf(s->log_level, sizeof s->log_level, "%s", cfg_enum_name(log_level_names, lvl));
+	cfg_get_string_buf(c, g, "socket", 0, s->socket, sizeof s->socket);
+	cfg_get_string_buf(c, g, "secrets", 0, s->secrets, sizeof s->secrets);
+	cfg_get_string_buf(c, g, "keylog", 0, s->keylog, sizeof s->keylog);
+	get_u16(c, g, "ike_port", 1, 65535, &s->ike_port);
+	get_u16(c, g, "natt_port", 1, 65535, &s->natt_port);
+	cfg_get_bool(c, g, "ipv6", 0, &s->ipv6);
+	get_u32(c, g, "half_open_max", 1, 1000000, &s->half_open_max);
+	get_u32(c, g, "half_open_per_peer", 1, 1000000, &s->half_open_per_peer);
+	get_u32(c, g, "retransmit_ms", 50, 60000, &s->retransmit_ms);
+	get_u32(c, g, "retransmit_tries", 0, 20, &s->retransmit_tries);
+	get_seconds(c, g, "nat_keepalive", 0, 3600, &s->nat_keepalive);
+	get_u32(c, g, "socket_mark", 0, UINT32_MAX, &s->socket_mark);
+	cfg_get_bool(c, g, "nat_marks", 0, &s->nat_marks);
+	get_u32(c, g, "mark_base", 1, 0xff000000u, &s->mark_base);
+	get_u32(c, g, "fragment_size", IKD_FRAGMENT_SIZE_MIN, 65535, &s->fragment_size);
+	cfg_get_string_buf(c, g, "user", 0, s->user, sizeof s->user);
+	cfg_get_string_buf(c, g, "group", 0, s->group, sizeof s->group);
 	if (s->user[0] && !getpwnam(s->user))
-		diag_add(ld, config_setting_get_member(g, "user"), "ikd.user",
-			 "no such user (got '%s')", s->user);
+		cfg_value_error(c, config_setting_get_member(g, "user"), 0, "no such user");
 	if (s->group[0] && !getgrnam(s->group))
-		diag_add(ld, config_setting_get_member(g, "group"), "ikd.group",
-			 "no such group (got '%s')", s->group);
+		cfg_value_error(c, config_setting_get_member(g, "group"), 0, "no such group");
 	if (s->group[0] && !s->user[0])
-		diag_add(ld, config_setting_get_member(g, "group"), "ikd.group",
-			 "needs ikd.user as well");
+		cfg_error_at(c, config_setting_get_member(g, "group"), NULL, "needs ikd.user as well");
 	if (s->ike_port == s->natt_port)
-		diag_add(ld, g, "ikd.natt_port", "must differ from ike_port (%u)", s->ike_port);
+		cfg_error_at(c, g, "natt_port", "must differ from ike_port (%u)", s->ike_port);
 }
+
+/* ---- connections ( { }, ... ) ----------------------------------------------------------- */
 
 static void conn_defaults(struct ikd_conn *c)
 {
@@ -262,269 +201,249 @@ static void conn_defaults(struct ikd_conn *c)
 	c->local_subnet.any = c->remote_subnet.any = true;
 }
 
-static const char *const auth_names[] = { "psk", "rsa" };
-static const int auth_values[] = { IKD_AUTH_PSK, IKD_AUTH_RSA };
-static const char *const mode_names[] = { "transport", "tunnel" };
-static const int mode_values[] = { IKD_MODE_TRANSPORT, IKD_MODE_TUNNEL };
-static const char *const start_names[] = { "add", "start" };
-static const int start_values[] = { IKD_START_ADD, IKD_START_NOW };
-static const char *const exch_names[] = { "main", "aggressive" };
-static const int exch_values[] = { 0, 1 };
+static const struct cfg_enum auth_names[] = {
+	{ "psk", IKD_AUTH_PSK }, { "rsa", IKD_AUTH_RSA }, { NULL, 0 },
+};
+static const struct cfg_enum mode_names[] = {
+	{ "transport", IKD_MODE_TRANSPORT }, { "tunnel", IKD_MODE_TUNNEL }, { NULL, 0 },
+};
+static const struct cfg_enum start_names[] = {
+	{ "add", IKD_START_ADD }, { "start", IKD_START_NOW }, { NULL, 0 },
+};
+static const struct cfg_enum exchange_names[] = {
+	{ "main", 0 }, { "aggressive", 1 }, { NULL, 0 },
+};
 
-static void load_protoport(struct loader *ld, const config_setting_t *g, const char *key,
-			   const char *path, uint8_t *proto, uint16_t *port)
+static const char *const conn_keys[] = { "name", "local", "remote", "remote_port", "auth",
+	"exchange", "local_id", "remote_id", "ike", "esp", "ike_lifetime", "lifetime",
+	"lifetime_kb", "rekey_margin", "pfs_group", "dpd_delay", "dpd_timeout", "nat_t",
+	"fragmentation", "mode", "local_protoport", "remote_protoport", "local_subnet",
+	"remote_subnet", "start", "cert", "key", "ca", "crl", NULL };
+
+/* local_protoport / remote_protoport: one protocol for both selectors. */
+static void load_selectors(struct cfg *c, const config_setting_t *g, struct ikd_conn *conn)
 {
-	char v[32] = "";
-	const config_setting_t *s = config_setting_get_member(g, key);
-	if (!s)
-		return;
-	get_str(ld, g, key, path, v, sizeof v);
-	uint8_t p = 0;
-	uint16_t po = 0;
-	if (protoport_parse(v, &p, &po) < 0) {
-		diag_add(ld, s, path, "must be PROTO/PORT like udp/1701 or udp/%%any (got '%s')", v);
-		return;
-	}
-	*proto = p;
-	*port = po;
+	const char *what = "must be PROTO/PORT like udp/1701 or udp/%any";
+	struct protoport l = { conn->proto, conn->local_port };
+	struct protoport r = { conn->proto, conn->remote_port_sel };
+	const config_setting_t *ls = config_setting_get_member(g, "local_protoport");
+	const config_setting_t *rs = config_setting_get_member(g, "remote_protoport");
+	get_parsed(c, g, "local_protoport", what, protoport_parse_into, &l);
+	get_parsed(c, g, "remote_protoport", what, protoport_parse_into, &r);
+	conn->local_port = l.port;
+	conn->remote_port_sel = r.port;
+	if (ls)
+		conn->proto = l.proto;
+	else if (rs)
+		conn->proto = r.proto;
+	if (ls && rs && l.proto != r.proto)
+		cfg_error_at(c, rs, NULL, "protocol differs from local_protoport");
 }
 
-static void load_conn(struct loader *ld, const config_setting_t *g, unsigned idx,
-		      struct ikd_conn *c)
+/* The proposals: a profile name or a list (proposal.h), parsed now so a typo fails here. */
+static void load_proposals(struct cfg *c, const config_setting_t *g, struct ikd_conn *conn)
 {
-	char p[96];
-#define P(k) (snprintf(p, sizeof p, "connections.[%u].%s", idx, k), p)
-	conn_defaults(c);
-	c->line = config_setting_source_line(g);
-	get_str(ld, g, "name", P("name"), c->name, sizeof c->name);
-	if (!c->name[0])
-		diag_add(ld, g, P("name"), "missing: every connection needs a name");
-	get_host(ld, g, "local", P("local"), &c->local);
-	get_host(ld, g, "remote", P("remote"), &c->remote);
-	GET_U32(ld, g, "remote_port", P("remote_port"), 1, 65535, c->remote_port);
-	int v = (int)c->auth;
-	get_enum(ld, g, "auth", P("auth"), auth_names, auth_values, 2, &v);
-	c->auth = (enum ikd_auth)v;
-	v = c->aggressive;
-	get_enum(ld, g, "exchange", P("exchange"), exch_names, exch_values, 2, &v);
-	c->aggressive = v;
-	get_id(ld, g, "local_id", P("local_id"), &c->local_id);
-	get_id(ld, g, "remote_id", P("remote_id"), &c->remote_id);
-	get_str(ld, g, "ike", P("ike"), c->ike, sizeof c->ike);
-	get_str(ld, g, "esp", P("esp"), c->esp, sizeof c->esp);
-	GET_U32(ld, g, "ike_lifetime", P("ike_lifetime"), 120, 86400 * 7, c->ike_lifetime);
-	GET_U32(ld, g, "lifetime", P("lifetime"), 60, 86400 * 7, c->lifetime);
-	get_uint(ld, g, "lifetime_kb", P("lifetime_kb"), 0, UINT64_MAX / 1024, &c->lifetime_kb);
-	GET_U32(ld, g, "rekey_margin", P("rekey_margin"), 0, 86400, c->rekey_margin);
-	GET_U32(ld, g, "pfs_group", P("pfs_group"), 0, 65535, c->pfs_group);
-	GET_U32(ld, g, "dpd_delay", P("dpd_delay"), 0, 86400, c->dpd_delay);
-	GET_U32(ld, g, "dpd_timeout", P("dpd_timeout"), 1, 86400, c->dpd_timeout);
-	get_bool(ld, g, "nat_t", P("nat_t"), &c->natt);
-	get_bool(ld, g, "fragmentation", P("fragmentation"), &c->fragmentation);
-	v = (int)c->mode;
-	get_enum(ld, g, "mode", P("mode"), mode_names, mode_values, 2, &v);
-	c->mode = (enum ikd_ipsec_mode)v;
-	uint8_t lproto = c->proto, rproto = c->proto;
-	load_protoport(ld, g, "local_protoport", P("local_protoport"), &lproto, &c->local_port);
-	load_protoport(ld, g, "remote_protoport", P("remote_protoport"), &rproto,
-		       &c->remote_port_sel);
-	if (config_setting_get_member(g, "local_protoport"))
-		c->proto = lproto;
-	else if (config_setting_get_member(g, "remote_protoport"))
-		c->proto = rproto;
-	if (lproto != rproto && config_setting_get_member(g, "local_protoport") &&
-	    config_setting_get_member(g, "remote_protoport"))
-		diag_add(ld, g, P("remote_protoport"), "protocol differs from local_protoport");
-	get_host(ld, g, "local_subnet", P("local_subnet"), &c->local_subnet);
-	get_host(ld, g, "remote_subnet", P("remote_subnet"), &c->remote_subnet);
-	v = (int)c->start;
-	get_enum(ld, g, "start", P("start"), start_names, start_values, 2, &v);
-	c->start = (enum ikd_start)v;
-	get_str(ld, g, "cert", P("cert"), c->cert, sizeof c->cert);
-	get_str(ld, g, "key", P("key"), c->key, sizeof c->key);
-	get_str(ld, g, "ca", P("ca"), c->ca, sizeof c->ca);
-	get_str(ld, g, "crl", P("crl"), c->crl, sizeof c->crl);
-
-	char perr[IKE_WHY_MAX];
-	if (ike_p1_list_parse(c->ike, &c->ike_list, perr, sizeof perr) < 0)
-		diag_add(ld, config_setting_get_member(g, "ike") ? config_setting_get_member(g, "ike")
-								 : g, P("ike"), "%s", perr);
-	if (ike_p2_list_parse(c->esp, &c->esp_list, perr, sizeof perr) < 0)
-		diag_add(ld, config_setting_get_member(g, "esp") ? config_setting_get_member(g, "esp")
-								 : g, P("esp"), "%s", perr);
-
-	/* Cross-field checks. */
-	if (c->auth == IKD_AUTH_RSA && (!c->cert[0] || !c->key[0] || !c->ca[0]))
-		diag_add(ld, g, P("auth"), "rsa needs cert, key and ca");
-	if (c->auth == IKD_AUTH_RSA && c->aggressive)
-		diag_add(ld, g, P("exchange"), "aggressive mode is supported with psk only");
-	if (c->start == IKD_START_NOW && c->remote.any)
-		diag_add(ld, g, P("start"), "start needs a remote address, not %%any");
-	if (!c->remote.any && c->remote.prefix != (c->remote.family == AF_INET ? 32 : 128) &&
-	    c->start == IKD_START_NOW)
-		diag_add(ld, g, P("remote"), "start needs a single host, not a subnet");
-	if (c->mode == IKD_MODE_TUNNEL && (c->local_subnet.any || c->remote_subnet.any))
-		diag_add(ld, g, P("mode"), "tunnel mode needs local_subnet and remote_subnet");
-	if (c->rekey_margin >= c->lifetime)
-		diag_add(ld, g, P("rekey_margin"), "must be shorter than lifetime (%u s)",
-			 c->lifetime);
-#undef P
+	char why[IKE_WHY_MAX];
+	const config_setting_t *s;
+	cfg_get_string_buf(c, g, "ike", 0, conn->ike, sizeof conn->ike);
+	cfg_get_string_buf(c, g, "esp", 0, conn->esp, sizeof conn->esp);
+	if (ike_p1_list_parse(conn->ike, &conn->ike_list, why, sizeof why) < 0) {
+		s = config_setting_get_member(g, "ike");
+		cfg_error_at(c, s ? s : g, s ? NULL : "ike", "%s", why);
+	}
+	if (ike_p2_list_parse(conn->esp, &conn->esp_list, why, sizeof why) < 0) {
+		s = config_setting_get_member(g, "esp");
+		cfg_error_at(c, s ? s : g, s ? NULL : "esp", "%s", why);
+	}
 }
 
-static void load_conns(struct loader *ld, const config_setting_t *list, struct ikd_conf *conf)
+/* Checks between settings of one connection, once they are all read. */
+static void check_conn(struct cfg *c, const config_setting_t *g, const struct ikd_conn *conn)
 {
-	if (!config_setting_is_list(list) && !config_setting_is_array(list)) {
-		diag_add(ld, list, "connections", "must be a list ( { ... }, { ... } )");
-		return;
-	}
+	if (conn->auth == IKD_AUTH_RSA && (!conn->cert[0] || !conn->key[0] || !conn->ca[0]))
+		cfg_error_at(c, g, "auth", "rsa needs cert, key and ca");
+	if (conn->auth == IKD_AUTH_RSA && conn->aggressive)
+		cfg_error_at(c, g, "exchange", "aggressive mode is supported with psk only");
+	if (conn->start == IKD_START_NOW && conn->remote.any)
+		cfg_error_at(c, g, "start", "start needs a remote address, not %%any");
+	if (!conn->remote.any &&
+	    conn->remote.prefix != (conn->remote.family == AF_INET ? 32 : 128) &&
+	    conn->start == IKD_START_NOW)
+		cfg_error_at(c, g, "remote", "start needs a single host, not a subnet");
+	if (conn->mode == IKD_MODE_TUNNEL && (conn->local_subnet.any || conn->remote_subnet.any))
+		cfg_error_at(c, g, "mode", "tunnel mode needs local_subnet and remote_subnet");
+	if (conn->rekey_margin >= conn->lifetime)
+		cfg_error_at(c, g, "rekey_margin", "must be shorter than lifetime (%u s)",
+			     conn->lifetime);
+}
+
+static void load_conn(struct cfg *c, const config_setting_t *g, struct ikd_conn *conn)
+{
+	int v;
+	conn_defaults(conn);
+	conn->line = config_setting_source_line(g);
+	cfg_check_keys(c, g, conn_keys);
+	cfg_get_string_buf(c, g, "name", CFG_REQUIRED, conn->name, sizeof conn->name);
+	get_parsed(c, g, "local", "not an address, subnet or %any", host_parse, &conn->local);
+	get_parsed(c, g, "remote", "not an address, subnet or %any", host_parse, &conn->remote);
+	get_u16(c, g, "remote_port", 1, 65535, &conn->remote_port);
+	v = (int)conn->auth;
+	get_enum(c, g, "auth", auth_names, &v);
+	conn->auth = (enum ikd_auth)v;
+	v = conn->aggressive;
+	get_enum(c, g, "exchange", exchange_names, &v);
+	conn->aggressive = v;
+	get_parsed(c, g, "local_id", "not a valid identity", id_parse, &conn->local_id);
+	get_parsed(c, g, "remote_id", "not a valid identity", id_parse, &conn->remote_id);
+	get_seconds(c, g, "ike_lifetime", 120, 86400 * 7, &conn->ike_lifetime);
+	get_seconds(c, g, "lifetime", 60, 86400 * 7, &conn->lifetime);
+	int64_t kb;
+	if (cfg_get_int_range(c, g, "lifetime_kb", 0, 0, (int64_t)(UINT64_MAX / 1024), &kb) == 1)
+		conn->lifetime_kb = (uint64_t)kb;
+	get_seconds(c, g, "rekey_margin", 0, 86400, &conn->rekey_margin);
+	get_u16(c, g, "pfs_group", 0, 65535, &conn->pfs_group);
+	get_seconds(c, g, "dpd_delay", 0, 86400, &conn->dpd_delay);
+	get_seconds(c, g, "dpd_timeout", 1, 86400, &conn->dpd_timeout);
+	cfg_get_bool(c, g, "nat_t", 0, &conn->natt);
+	cfg_get_bool(c, g, "fragmentation", 0, &conn->fragmentation);
+	v = (int)conn->mode;
+	get_enum(c, g, "mode", mode_names, &v);
+	conn->mode = (enum ikd_ipsec_mode)v;
+	load_selectors(c, g, conn);
+	get_parsed(c, g, "local_subnet", "not an address, subnet or %any", host_parse,
+		   &conn->local_subnet);
+	get_parsed(c, g, "remote_subnet", "not an address, subnet or %any", host_parse,
+		   &conn->remote_subnet);
+	v = (int)conn->start;
+	get_enum(c, g, "start", start_names, &v);
+	conn->start = (enum ikd_start)v;
+	cfg_get_string_buf(c, g, "cert", 0, conn->cert, sizeof conn->cert);
+	cfg_get_string_buf(c, g, "key", 0, conn->key, sizeof conn->key);
+	cfg_get_string_buf(c, g, "ca", 0, conn->ca, sizeof conn->ca);
+	cfg_get_string_buf(c, g, "crl", 0, conn->crl, sizeof conn->crl);
+	load_proposals(c, g, conn);
+	check_conn(c, g, conn);
+}
+
+static void load_conns(struct cfg *c, const config_setting_t *list, struct ikd_conf *conf)
+{
 	int n = config_setting_length(list);
 	if (n <= 0)
 		return;
 	conf->conns = calloc((size_t)n, sizeof *conf->conns);
 	if (!conf->conns) {
-		diag_add(ld, list, "connections", "out of memory");
+		cfg_error_at(c, list, NULL, "out of memory");
 		return;
 	}
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
 		if (!config_setting_is_group(g)) {
-			diag_add(ld, g, "connections", "element %d must be a group { ... }", i);
+			cfg_error_at(c, g, NULL, "must be a group { name = ...; ... }");
 			continue;
 		}
-		struct ikd_conn *c = &conf->conns[conf->n_conns];
-		load_conn(ld, g, (unsigned)i, c);
+		struct ikd_conn *conn = &conf->conns[conf->n_conns];
+		load_conn(c, g, conn);
 		for (size_t j = 0; j < conf->n_conns; j++)
-			if (c->name[0] && strcmp(conf->conns[j].name, c->name) == 0)
-				diag_add(ld, g, "connections", "name '%s' used twice (line %d)",
-					 c->name, conf->conns[j].line);
+			if (conn->name[0] && strcmp(conf->conns[j].name, conn->name) == 0)
+				cfg_error_at(c, g, "name", "'%s' used twice (line %d)", conn->name,
+					     conf->conns[j].line);
 		conf->n_conns++;
 	}
 }
 
-static int load_main(struct loader *ld, config_t *cf, struct ikd_conf *conf)
+static int load_main(struct cfg *c, struct ikd_conf *conf)
 {
-	const config_setting_t *root = config_root_setting(cf);
-	for (unsigned i = 0; i < (unsigned)config_setting_length(root); i++) {
-		const config_setting_t *s = config_setting_get_elem(root, i);
-		const char *name = config_setting_name(s);
-		if (strcmp(name, "ikd") && strcmp(name, "connections"))
-			diag_add(ld, s, name, "unknown section (expected ikd or connections)");
-	}
-	const config_setting_t *g = config_lookup(cf, "ikd");
-	if (g && config_setting_is_group(g))
-		load_settings(ld, g, &conf->set);
-	else if (g)
-		diag_add(ld, g, "ikd", "must be a group { ... }");
-	const config_setting_t *list = config_lookup(cf, "connections");
-	if (list)
-		load_conns(ld, list, conf);
-	return ld->errors ? -EINVAL : 0;
+	static const char *const sections[] = { "ikd", "connections", NULL };
+	config_setting_t *root = cfg_root(c), *g, *list;
+	if (!root)
+		return -EINVAL;
+	cfg_check_keys(c, root, sections);
+	if (cfg_get_group(c, root, "ikd", 0, &g) == 1)
+		load_settings(c, g, &conf->set);
+	if (cfg_get_list(c, root, "connections", 0, &list) == 1)
+		load_conns(c, list, conf);
+	return cfg_error_count(c) ? -EINVAL : 0;
 }
 
-/* ---- secrets ----------------------------------------------------------------------- */
+/* ---- secrets.conf: ike { psk = ( ... ); } (other sections are l2tpd's) ------------------ */
 
-static void load_psk(struct loader *ld, const config_setting_t *g, unsigned idx,
-		     struct ikd_conf *conf)
+static void load_psk(struct cfg *c, const config_setting_t *g, struct ikd_conf *conf)
 {
-	char p[64], peer[INET6_ADDRSTRLEN + 8] = "", id[IKD_ID_MAX] = "";
+	static const char *const known[] = { "peer", "id", "secret", NULL };
 	struct ikd_psk *k = &conf->psks[conf->n_psks];
+	const char *peer = NULL, *id = NULL, *v = NULL;
 	memset(k, 0, sizeof *k);
 	k->line = config_setting_source_line(g);
-	snprintf(p, sizeof p, "ike.psk.[%u]", idx);
-	get_str(ld, g, "peer", p, peer, sizeof peer);
-	get_str(ld, g, "id", p, id, sizeof id);
 	k->peer.any = true;
-	if (peer[0] && ikd_host_parse(peer, &k->peer) < 0) {
-		diag_add(ld, g, p, "peer is not an address, subnet or %%any (got '%s')", peer);
+	cfg_check_keys(c, g, known);
+	cfg_get_string(c, g, "peer", 0, &peer);
+	cfg_get_string(c, g, "id", 0, &id);
+	if (cfg_get_string(c, g, "secret", CFG_SECRET | CFG_REQUIRED, &v) < 0)
+		return;
+	if (peer && ikd_host_parse(peer, &k->peer) < 0) {
+		cfg_error_at(c, g, "peer", "not an address, subnet or %%any");
 		return;
 	}
-	if (id[0]) {
-		if (ikd_id_parse(id, &k->id) < 0) {
-			diag_add(ld, g, p, "id is not a valid identity (got '%s')", id);
-			return;
-		}
-		k->by_id = k->id.type != IKD_ID_ANY;
-	}
-	if (!peer[0] && !id[0]) {
-		diag_add(ld, g, p, "needs peer or id (use peer = \"%%any\" for a default)");
+	if (id && ikd_id_parse(id, &k->id) < 0) {
+		cfg_error_at(c, g, "id", "not a valid identity");
 		return;
 	}
-	const config_setting_t *s = config_setting_get_member(g, "secret");
-	const char *v = s ? config_setting_get_string(s) : NULL;
-	if (!v || !v[0]) {
-		diag_add(ld, s ? s : g, p, "secret missing or not a string");
+	k->by_id = id && k->id.type != IKD_ID_ANY;
+	if (!peer && !id) {
+		cfg_error_at(c, g, NULL, "needs peer or id (use peer = \"%%any\" for a default)");
 		return;
 	}
-	int rc = strncmp(v, "0x", 2) == 0 ? secret_from_hex(&k->key, v)
-					  : secret_dup(&k->key, v, strlen(v));
+	int rc = !v[0] ? -EINVAL : strncmp(v, "0x", 2) == 0 ? secret_from_hex(&k->key, v)
+							     : secret_dup(&k->key, v, strlen(v));
 	if (rc < 0) {
-		diag_add(ld, s, p, "secret is not valid hex");
+		cfg_error_at(c, g, "secret", v[0] ? "not valid hex" : "must not be empty");
 		return;
 	}
 	conf->n_psks++;
 }
 
-static int load_secrets_cf(struct loader *ld, config_t *cf, struct ikd_conf *conf)
+static int load_secrets(struct cfg *c, struct ikd_conf *conf)
 {
-	const config_setting_t *list = config_lookup(cf, "ike.psk");
-	if (!list)
-		return ld->errors ? -EINVAL : 0;
-	if (!config_setting_is_list(list)) {
-		diag_add(ld, list, "ike.psk", "must be a list ( { ... } )");
+	static const char *const known[] = { "psk", NULL };
+	config_setting_t *root = cfg_root(c), *g, *list;
+	if (!root)
 		return -EINVAL;
-	}
+	if (cfg_get_group(c, root, "ike", 0, &g) != 1)
+		return cfg_error_count(c) ? -EINVAL : 0;
+	cfg_check_keys(c, g, known);
+	if (cfg_get_list(c, g, "psk", 0, &list) != 1)
+		return cfg_error_count(c) ? -EINVAL : 0;
 	unsigned n = (unsigned)config_setting_length(list);
-	struct ikd_psk *grown = realloc(conf->psks, (conf->n_psks + n) * sizeof *grown);
-	if (!grown && n) {
-		diag_add(ld, list, "ike.psk", "out of memory");
+	struct ikd_psk *grown = n ? realloc(conf->psks, (conf->n_psks + n) * sizeof *grown) : NULL;
+	if (n && !grown) {
+		cfg_error_at(c, list, NULL, "out of memory");
 		return -ENOMEM;
 	}
-	conf->psks = grown;
+	if (grown)
+		conf->psks = grown;
 	for (unsigned i = 0; i < n; i++) {
-		const config_setting_t *g = config_setting_get_elem(list, i);
-		if (!config_setting_is_group(g)) {
-			diag_add(ld, g, "ike.psk", "element %u must be a group { ... }", i);
-			continue;
-		}
-		load_psk(ld, g, i, conf);
+		const config_setting_t *g1 = config_setting_get_elem(list, i);
+		if (config_setting_is_group(g1))
+			load_psk(c, g1, conf);
+		else
+			cfg_error_at(c, g1, NULL, "must be a group { peer = ...; secret = ...; }");
 	}
-	return ld->errors ? -EINVAL : 0;
+	return cfg_error_count(c) ? -EINVAL : 0;
 }
 
 /* ---- entry points ------------------------------------------------------------------- */
 
-typedef int (*section_fn)(struct loader *ld, config_t *cf, struct ikd_conf *conf);
-
-static int parse_with(const char *file, const char *text, section_fn fn,
-		      struct ikd_conf *conf, struct ikd_conf_diag *diag)
+/* Copy c's errors (already in reading order) into diag. */
+static void to_diag(const struct cfg *c, struct ikd_conf_diag *diag)
 {
-	struct loader ld = { .file = file, .diag = diag };
-	config_t cf;
-	config_init(&cf);
-	int rc;
-	if (text)
-		rc = config_read_string(&cf, text);
-	else
-		rc = config_read_file(&cf, file);
-	if (rc != CONFIG_TRUE) {
-		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO) {
-			rc = -errno ? -errno : -ENOENT;
-			diag_add(&ld, NULL, "file", "cannot read: %s", strerror(-rc));
-		} else {
-			ld.errors++;
-			if (diag && diag->n < IKD_DIAG_MAX)
-				snprintf(diag->text[diag->n], IKD_DIAG_LEN, "%s:%d: syntax: %s",
-					 file, config_error_line(&cf), config_error_text(&cf));
-			if (diag)
-				diag->n++;
-			rc = -EINVAL;
-		}
-		config_destroy(&cf);
-		return rc;
+	if (!diag)
+		return;
+	for (size_t i = 0; i < cfg_error_count(c); i++) {
+		const struct cfg_error *e = cfg_error_get(c, i);
+		if (e && diag->n < IKD_DIAG_MAX)
+			cfg_error_format(e, diag->text[diag->n], IKD_DIAG_LEN);
+		diag->n++;
 	}
-	rc = fn(&ld, &cf, conf);
-	config_destroy(&cf);
-	return rc;
 }
 
 static struct ikd_conf *conf_new(void)
@@ -540,9 +459,15 @@ static struct ikd_conf *conf_new(void)
 int ikd_conf_parse_string(const char *text, struct ikd_conf **out, struct ikd_conf_diag *diag)
 {
 	struct ikd_conf *conf = conf_new();
+	struct cfg c;
 	if (!conf)
 		return -ENOMEM;
-	int rc = parse_with("ikd.conf", text, load_main, conf, diag);
+	cfg_init(&c);
+	int rc = cfg_load_string(&c, "ikd.conf", text);
+	if (rc == 0)
+		rc = load_main(&c, conf);
+	to_diag(&c, diag);
+	cfg_free(&c);
 	if (rc < 0) {
 		ikd_conf_free(conf);
 		return rc;
@@ -554,43 +479,55 @@ int ikd_conf_parse_string(const char *text, struct ikd_conf **out, struct ikd_co
 int ikd_conf_parse_secrets_string(struct ikd_conf *conf, const char *text,
 				  struct ikd_conf_diag *diag)
 {
-	return parse_with("secrets.conf", text, load_secrets_cf, conf, diag);
+	struct cfg c;
+	cfg_init(&c);
+	c.secret = true;
+	int rc = cfg_load_string(&c, "secrets.conf", text);
+	if (rc == 0)
+		rc = load_secrets(&c, conf);
+	to_diag(&c, diag);
+	cfg_free(&c);
+	return rc;
 }
 
-static int check_secrets_mode(const char *path, struct ikd_conf_diag *diag)
+/* The secrets file named by the configuration (or the override) into conf. A missing
+ * file is fine unless it was named on the command line: certificate-only set-ups. */
+static int load_secrets_file(struct ikd_conf *conf, const char *path, bool must_exist,
+			     bool check_mode, struct ikd_conf_diag *diag)
 {
+	struct cfg c;
 	struct stat st;
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		if (diag && diag->n < IKD_DIAG_MAX)
-			snprintf(diag->text[diag->n], IKD_DIAG_LEN,
-				 "%.160s:0: file: readable by group or others (mode %04o): "
-				 "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
-		if (diag)
-			diag->n++;
-		return -EINVAL;
-	}
-	return 0;
+	if (!must_exist && stat(path, &st) < 0 && errno == ENOENT)
+		return 0;
+	cfg_init(&c);
+	const struct passwd *pw = conf->set.user[0] ? getpwnam(conf->set.user) : NULL;
+	if (pw)         /* the user ikd drops to reads it again on reload */
+		c.secret_owner = pw->pw_uid;
+	int rc = check_mode ? cfg_load_secret(&c, path) : (c.secret = true, cfg_load(&c, path));
+	if (rc == 0)
+		rc = load_secrets(&c, conf);
+	to_diag(&c, diag);
+	cfg_free(&c);
+	return rc;
 }
 
 int ikd_conf_load(const char *path, const char *secrets_override, bool check_secret_mode,
 		  struct ikd_conf **out, struct ikd_conf_diag *diag)
 {
 	struct ikd_conf *conf = conf_new();
+	struct cfg c;
 	if (!conf)
 		return -ENOMEM;
 	snprintf(conf->path, sizeof conf->path, "%s", path);
-	int rc = parse_with(path, NULL, load_main, conf, diag);
+	cfg_init(&c);
+	int rc = cfg_load(&c, path);
+	if (rc == 0)
+		rc = load_main(&c, conf);
+	to_diag(&c, diag);
+	cfg_free(&c);
 	const char *sec = secrets_override ? secrets_override : conf->set.secrets;
-	if (rc == 0 && sec[0]) {
-		if (check_secret_mode)
-			rc = check_secrets_mode(sec, diag);
-		if (rc == 0)
-			rc = parse_with(sec, NULL, load_secrets_cf, conf, diag);
-		if (rc == -ENOENT && !secrets_override)
-			rc = 0;   /* no secrets file: certificate-only set-ups */
-	}
+	if (rc == 0 && sec[0])
+		rc = load_secrets_file(conf, sec, secrets_override != NULL, check_secret_mode, diag);
 	if (rc < 0) {
 		ikd_conf_free(conf);
 		return rc;
@@ -614,6 +551,41 @@ struct ikd_conf *ikd_conf_ref(struct ikd_conf *conf)
 {
 	conf->refs++;
 	return conf;
+}
+
+static void list_add(char *list, size_t cap, const char *what)
+{
+	size_t n = strlen(list);
+	if (n < cap)
+		snprintf(list + n, cap - n, "%s%s", n ? ", " : "", what);
+}
+
+void ikd_conf_keep_restart_only(const struct ikd_conf *cur, struct ikd_conf *nc,
+				bool socket_fixed, char *changed, size_t cap)
+{
+	const struct ikd_settings *a = &cur->set;
+	struct ikd_settings *b = &nc->set;
+#define KEEP(field, name)                                                       \
+	do {                                                                    \
+		if (memcmp(&a->field, &b->field, sizeof a->field) != 0)         \
+			list_add(changed, cap, name);                           \
+		memcpy(&b->field, &a->field, sizeof b->field);                  \
+	} while (0)
+	changed[0] = '\0';
+	KEEP(ike_port, "ike_port");
+	KEEP(natt_port, "natt_port");
+	KEEP(ipv6, "ipv6");
+	KEEP(socket_mark, "socket_mark");
+	if (!socket_fixed && strcmp(a->socket, b->socket) != 0)
+		list_add(changed, cap, "socket");
+	memcpy(b->socket, a->socket, sizeof b->socket);
+	if (strcmp(a->user, b->user) != 0)
+		list_add(changed, cap, "user");
+	if (strcmp(a->group, b->group) != 0)
+		list_add(changed, cap, "group");
+	memcpy(b->user, a->user, sizeof b->user);
+	memcpy(b->group, a->group, sizeof b->group);
+#undef KEEP
 }
 
 const struct ikd_conn *ikd_conf_find_conn(const struct ikd_conf *conf, const char *name)

@@ -18,9 +18,11 @@
  *                    { id = "@client.example"; secret = "..."; },
  *                    { peer = "%any"; secret = "..."; } ); };
  *
- * Errors name file, line and key: "ikd.conf:12: connections.[0].auth: must be psk or
- * rsa (got 'pks')". Every error of a file is collected, not only the first; cross-field
- * checks run once at the end.
+ * Loaded with common/config.h, so errors read as docs/config-errors.md says:
+ * "ikd.conf:12: connections[0].auth: expected one of psk, rsa (got 'pks')"; every error
+ * of a file is collected, unknown keys included ("did you mean"), cross-field checks run
+ * once a connection is read. Lifetimes, DPD and NAT keepalive intervals are durations
+ * ("8h", "30s"; a bare number is seconds).
  *
  * Ownership: ikd_conf_load() returns a heap struct the caller frees with ikd_conf_free();
  * PSKs live in libsodium-guarded memory (struct secret) and are wiped on free.
@@ -117,7 +119,7 @@ struct ikd_conf {
 };
 
 #define IKD_DIAG_MAX 32
-#define IKD_DIAG_LEN 240
+#define IKD_DIAG_LEN 400
 /* Collected errors of one load. */
 struct ikd_conf_diag {
 	unsigned n;             /* errors seen (may exceed IKD_DIAG_MAX; the rest dropped) */
@@ -141,6 +143,15 @@ int ikd_conf_parse_secrets_string(struct ikd_conf *conf, const char *text,
 void ikd_conf_free(struct ikd_conf *conf);
 /* Take a reference (SAs keep the configuration they were negotiated under). */
 struct ikd_conf *ikd_conf_ref(struct ikd_conf *conf);
+
+/*
+ * For a reload: the settings a running ikd cannot change (the IKE sockets: ike_port,
+ * natt_port, ipv6, socket_mark; the control socket unless socket_fixed (-s); the
+ * privileges: user, group) get cur's running values back in nc, and the name of each one
+ * that differed is appended to changed[0..cap) (", "-separated; "" when none).
+ */
+void ikd_conf_keep_restart_only(const struct ikd_conf *cur, struct ikd_conf *nc,
+				bool socket_fixed, char *changed, size_t cap);
 
 const struct ikd_conn *ikd_conf_find_conn(const struct ikd_conf *conf, const char *name);
 

@@ -37,10 +37,7 @@ static void on_reload(void *arg)
 {
 	char msg[300];
 
-	sd_notify_state("RELOADING=1");
-	ikd_reload(arg, msg, sizeof msg);
-	sd_notify_state("READY=1");
-	sd_notify_statusf("%s", msg);
+	ikd_reload(arg, msg, sizeof msg);      /* logged and notified inside */
 }
 
 static void on_shutdown(void *arg)

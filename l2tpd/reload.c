@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/log.h"
 #include "common/sdnotify.h"
@@ -148,17 +147,6 @@ static void swap_in(struct l2tpd *d, struct l2tpd_conf *nc, struct ippool **pool
 	ppp_session_setup(d);   /* PPP options of new sessions */
 }
 
-static void notify_reloading(void)
-{
-	struct timespec ts;
-	char st[64];
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	snprintf(st, sizeof st, "RELOADING=1\nMONOTONIC_USEC=%llu",
-		 (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
-	sd_notify_state(st);
-}
-
 int l2tpd_reload(struct l2tpd *d, char *msg, size_t msg_size)
 {
 	struct l2tpd_conf *nc = calloc(1, sizeof *nc);
@@ -168,7 +156,7 @@ int l2tpd_reload(struct l2tpd *d, char *msg, size_t msg_size)
 	unsigned ended;
 	int r;
 
-	notify_reloading();
+	sd_notify_reloading();
 	if (!nc) {
 		snprintf(msg, msg_size, "reload failed: out of memory");
 		r = -ENOMEM;

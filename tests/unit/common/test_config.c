@@ -745,6 +745,49 @@ static void test_secret_file_mode(void **state)
 	cfg_free(&c);
 }
 
+/* Text parsed as a file of that name: errors name it, the 32-bit truncation check reads
+ * the text (not a file of that name), a syntax error has its line. */
+static void test_load_string(void **state)
+{
+	struct cfg c;
+	char buf[8] = "", line[256];
+	int64_t v;
+
+	(void)state;
+	cfg_init(&c);
+	assert_int_equal(cfg_load_string(&c, "mem.conf", "g = {\n a = 5000000000;\n s = \"toolong\"; };\n"),
+			 0);
+	config_setting_t *g = config_setting_get_member(cfg_root(&c), "g");
+	assert_int_equal(cfg_get_int_range(&c, g, "a", 0, 0, INT64_MAX, &v), -EINVAL);
+	assert_int_equal(cfg_get_string_buf(&c, g, "s", 0, buf, 7), -EINVAL);
+	assert_string_equal(buf, "");
+	assert_int_equal(cfg_get_string_buf(&c, g, "s", 0, buf, 8), 1);
+	assert_string_equal(buf, "toolong");
+	cfg_value_error(&c, config_setting_get_member(g, "s"), 0, "not a colour");
+	assert_int_equal(cfg_error_count(&c), 3);
+	cfg_error_format(cfg_error_get(&c, 0), line, sizeof line);
+	assert_string_equal(line, "mem.conf:2: g.a: integer does not fit in 32 bits: add an L "
+			    "suffix or a unit (got '5000000000')");
+	cfg_error_format(cfg_error_get(&c, 1), line, sizeof line);
+	assert_string_equal(line, "mem.conf:3: g.s: longer than 6 characters (got 'toolong')");
+	cfg_error_format(cfg_error_get(&c, 2), line, sizeof line);
+	assert_string_equal(line, "mem.conf:3: g.s: not a colour (got 'toolong')");
+	cfg_free(&c);
+	cfg_init(&c);
+	c.secret = true;
+	assert_int_equal(cfg_load_string(&c, "secrets.conf", "k = \"s3cret\";\n"), 0);
+	cfg_value_error(&c, config_setting_get_member(cfg_root(&c), "k"), 0, "bad");
+	cfg_error_format(cfg_error_get(&c, 0), line, sizeof line);
+	assert_string_equal(line, "secrets.conf:1: k: bad (value not shown)");
+	cfg_free(&c);
+	cfg_init(&c);
+	assert_int_equal(cfg_load_string(&c, "mem.conf", "a = 1;\nb = ;\n"), -EINVAL);
+	cfg_error_format(cfg_error_get(&c, 0), line, sizeof line);
+	assert_string_equal(line, "mem.conf:2: syntax error");
+	assert_int_equal(cfg_load_string(&c, "again.conf", "a = 1;\n"), -EALREADY);
+	cfg_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -766,6 +809,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_error_limit_and_format),
 		cmocka_unit_test(test_secret_file_mode),
+		cmocka_unit_test(test_load_string),
 	};
 
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

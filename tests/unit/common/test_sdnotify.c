@@ -87,6 +87,10 @@ static void test_ready_and_status(void **state)
 	assert_int_equal(sd_notify_statusf("%u tunnels", 12u), 0);
 	receive(fd, buf, sizeof(buf), &passed);
 	assert_string_equal(buf, "STATUS=12 tunnels");
+	assert_int_equal(sd_notify_reloading(), 0);
+	receive(fd, buf, sizeof(buf), &passed);
+	assert_memory_equal(buf, "RELOADING=1\nMONOTONIC_USEC=", 27);
+	assert_true(strtoull(buf + 27, NULL, 10) > 0);
 	close(fd);
 	unlink(path);
 	*strrchr(path, '/') = '\0';

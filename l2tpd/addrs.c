@@ -11,6 +11,7 @@
 #include "l2tpd/daemon.h"
 #include "l2tpd/ippool.h"
 #include "l2tpd/session.h"
+#include "l2tpd/teardown.h"
 
 static struct ippool *pool_of(const struct l2tpd_conf *c, struct ippool **pools, uint32_t a)
 {
@@ -69,13 +70,33 @@ void l2tpd_pools_free(struct l2tpd *d)
 	d->pools = NULL;
 }
 
+struct reclaim {
+	const struct l2tpd_conf *nc;
+	struct ippool **pools;
+};
+
+static void reclaim_addr(struct in_addr a, void *arg)
+{
+	const struct reclaim *rc = arg;
+	uint32_t ip = ntohl(a.s_addr);
+	struct ippool *p = pool_of(rc->nc, rc->pools, ip);
+	char s[16];
+	int r = p ? ippool_claim(p, ip) : 0;
+
+	if (r < 0)
+		log_warn("pool_reclaim_failed", "ip=%s err=%d", ippool_fmt_addr(ip, s), r);
+}
+
 int l2tpd_pools_build_for(struct l2tpd *d, const struct l2tpd_conf *nc, struct ippool ***out)
 {
 	char a[16];
 	int r = pools_build(nc, out);
+	struct reclaim rc = { nc, *out };
 
 	if (r < 0)
 		return r;
+	/* and those of closed sessions whose interfaces are still going (teardown.h) */
+	teardown_addrs(d, reclaim_addr, &rc);
 	/* Every address a live session holds stays held, in range or not (a shrunk pool
 	 * tracks it as an outside address until the session gives it back). */
 	for (unsigned b = 0; b < L2TPD_ADDR_BUCKETS; b++)

@@ -30,6 +30,7 @@
 #include "l2tpd/reload.h"
 #include "l2tpd/session.h"
 #include "l2tpd/statestore.h"
+#include "l2tpd/teardown.h"
 #include "l2tpd/tunnel.h"
 #include "l2tpd/udp_sock.h"
 
@@ -353,6 +354,7 @@ int l2tpd_start(struct l2tpd *d, struct l2tpd_conf *conf)
 	 * exist (the kernel deletes tunnels with their last descriptor), so nothing races.
 	 * What systemd's fd store handed back is taken first, and spared by the sweep. */
 	session_binder_start(d);
+	teardown_start(d);
 	/* A live l2tpd that refused to hand over: its kernel objects are not stale. */
 	if (restore_begin(d) == -EALREADY)
 		return -EALREADY;
@@ -386,6 +388,7 @@ void l2tpd_stop(struct l2tpd *d)
 	if (!d->shutting_down && d->tunnel_by_id && d->ev.loop)
 		shutdown_hook(d);
 	session_binder_stop(d);
+	teardown_stop(d);   /* every closed session's objects gone before we exit */
 	ikd_link_stop(d);
 	fwset_close(d->fwset);
 	d->fwset = NULL;

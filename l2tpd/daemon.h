@@ -23,6 +23,7 @@
 #include "l2tpd/kernel_l2tp.h"
 #include "l2tpd/l2tpd_conf.h"
 #include "l2tpd/rtnl.h"
+#include "l2tpd/teardown.h"
 
 struct tunnel;
 struct session;
@@ -62,6 +63,11 @@ struct l2tpd {
 	struct evloop_io listen_io;
 	struct kppp_binder *binder;     /* kppp_bind.h: PPPIOCGCHAN threads; NULL: inline */
 	struct evloop_io binder_io;
+	struct kppp_binder *closer;     /* teardown.h: session teardown threads; NULL: inline */
+	struct evloop_io closer_io;
+	struct session_td *td_head, *td_tail;   /* pending teardowns, oldest first */
+	struct session_td *td_hash[TEARDOWN_BUCKETS];   /* by (tid, sid) */
+	unsigned n_teardowns;
 
 	struct tunnel **tunnel_by_id;   /* [65536] */
 	struct tunnel *peer_hash[L2TPD_PEER_BUCKETS];

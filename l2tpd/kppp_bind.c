@@ -1,4 +1,5 @@
-/* PPPIOCGCHAN off the event loop: a small thread pool. See kppp_bind.h. */
+/* PPPIOCGCHAN and session teardowns off the event loop: a small thread pool. See
+ * kppp_bind.h. */
 #include "l2tpd/kppp_bind.h"
 
 #include <errno.h>
@@ -14,9 +15,10 @@
 
 #define KPPP_BIND_STACK (256 * 1024)   /* the threads only make one system call */
 
-/* TODO: queued; RUNNING: a thread has it; DONE: on the done list; COLLECTING: taken by
- * kppp_binder_collect, which closes it if cancelled meanwhile. */
-enum req_where { REQ_TODO, REQ_RUNNING, REQ_DONE, REQ_COLLECTING };
+/* TODO: queued; RUNNING: a thread (or kppp_binder_wait/flush) has it; DONE: on the done
+ * list; COLLECTING: taken by kppp_binder_collect, which closes it if cancelled meanwhile;
+ * FINISHED: run by kppp_binder_wait itself, on no list. */
+enum req_where { REQ_TODO, REQ_RUNNING, REQ_DONE, REQ_COLLECTING, REQ_FINISHED };
 
 struct kppp_bind_req {
 	struct kppp_bind_req *next;
@@ -25,6 +27,9 @@ struct kppp_bind_req {
 	void *cookie;
 	enum req_where where;
 	bool cancelled;
+	bool waited;                    /* kppp_binder_wait took the result: not reported */
+	bool is_close;                  /* a teardown of k (kppp_binder_submit_close) */
+	struct kppp_session k;
 };
 
 /* A FIFO of requests. */
@@ -35,11 +40,13 @@ struct req_list {
 struct kppp_binder {
 	pthread_mutex_t mu;
 	pthread_cond_t work;
+	pthread_cond_t finished;        /* a request left RUNNING */
 	struct req_list todo, done;
 	kppp_bind_op op;
+	kppp_close_op close_op;
 	int event_fd;
 	bool stopping;
-	unsigned int max_threads, n_threads, n_idle;
+	unsigned int max_threads, n_threads, n_idle, n_running;
 	pthread_t threads[KPPP_BIND_THREADS];
 };
 
@@ -88,10 +95,39 @@ static void list_remove(struct req_list *l, struct kppp_bind_req *r)
 		}
 }
 
+/* Run r, which the caller took off the todo list; called and returns under mu. */
+static void run_req(struct kppp_binder *b, struct kppp_bind_req *r)
+{
+	r->where = REQ_RUNNING;
+	b->n_running++;
+	pthread_mutex_unlock(&b->mu);
+	if (r->is_close) {
+		b->close_op(&r->k);   /* owns the descriptors: closes them in order */
+		r->result = 0;
+	} else {
+		r->result = b->op(r->fd);   /* cancel() leaves a running request's fd open */
+	}
+	pthread_mutex_lock(&b->mu);
+	b->n_running--;
+	pthread_cond_broadcast(&b->finished);
+}
+
+/* r has run: onto the done list, the loop woken. Under mu. */
+static void report_req(struct kppp_binder *b, struct kppp_bind_req *r)
+{
+	const uint64_t one = 1;
+
+	r->where = REQ_DONE;
+	list_push(&b->done, r);
+	/* a full eventfd counter (2^64 - 2) cannot happen: collect() resets it */
+	if (write(b->event_fd, &one, sizeof one) < 0) {
+		/* nothing to do: the counter is already non-zero, the loop will wake */
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct kppp_binder *b = arg;
-	const uint64_t one = 1;
 
 	pthread_mutex_lock(&b->mu);
 	for (;;) {
@@ -105,16 +141,8 @@ static void *worker(void *arg)
 		if (b->stopping)
 			break;
 		r = list_pop(&b->todo);
-		r->where = REQ_RUNNING;
-		pthread_mutex_unlock(&b->mu);
-		r->result = b->op(r->fd);   /* cancel() leaves a running request's fd open */
-		pthread_mutex_lock(&b->mu);
-		r->where = REQ_DONE;
-		list_push(&b->done, r);
-		/* a full eventfd counter (2^64 - 2) cannot happen: collect() resets it */
-		if (write(b->event_fd, &one, sizeof one) < 0) {
-			/* nothing to do: the counter is already non-zero, the loop will wake */
-		}
+		run_req(b, r);
+		report_req(b, r);
 	}
 	pthread_mutex_unlock(&b->mu);
 	return NULL;
@@ -138,9 +166,11 @@ struct kppp_binder *kppp_binder_new(unsigned int nthreads, kppp_bind_op op)
 	}
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->work, NULL);
+	pthread_cond_init(&b->finished, NULL);
 	list_init(&b->todo);
 	list_init(&b->done);
 	b->op = op;
+	b->close_op = kppp_session_close;
 	b->max_threads = nthreads;
 	return b;
 }
@@ -171,15 +201,11 @@ static int start_thread(struct kppp_binder *b)
 	return 0;
 }
 
-struct kppp_bind_req *kppp_binder_submit(struct kppp_binder *b, int fd, void *cookie)
+/* Queue r (filled in by the caller), starting a thread if none is idle. r or NULL. */
+static struct kppp_bind_req *submit(struct kppp_binder *b, struct kppp_bind_req *r)
 {
-	struct kppp_bind_req *r = calloc(1, sizeof *r);
 	int err = 0;
 
-	if (!r)
-		return NULL;
-	r->fd = fd;
-	r->cookie = cookie;
 	r->where = REQ_TODO;
 	pthread_mutex_lock(&b->mu);
 	if (b->n_idle == 0 && b->n_threads < b->max_threads)
@@ -194,6 +220,82 @@ struct kppp_bind_req *kppp_binder_submit(struct kppp_binder *b, int fd, void *co
 	pthread_cond_signal(&b->work);
 	pthread_mutex_unlock(&b->mu);
 	return r;
+}
+
+struct kppp_bind_req *kppp_binder_submit(struct kppp_binder *b, int fd, void *cookie)
+{
+	struct kppp_bind_req *r = calloc(1, sizeof *r);
+
+	if (!r)
+		return NULL;
+	r->fd = fd;
+	r->cookie = cookie;
+	return submit(b, r);
+}
+
+struct kppp_bind_req *kppp_binder_submit_close(struct kppp_binder *b,
+					       const struct kppp_session *k, void *cookie)
+{
+	struct kppp_bind_req *r = calloc(1, sizeof *r);
+
+	if (!r)
+		return NULL;
+	r->fd = -1;
+	r->is_close = true;
+	r->k = *k;
+	r->cookie = cookie;
+	return submit(b, r);
+}
+
+void kppp_binder_set_close_op(struct kppp_binder *b, kppp_close_op op)
+{
+	b->close_op = op ? op : kppp_session_close;
+}
+
+int kppp_binder_wait(struct kppp_binder *b, struct kppp_bind_req *r)
+{
+	bool collector_frees;
+	int result;
+
+	pthread_mutex_lock(&b->mu);
+	if (r->where == REQ_TODO) {
+		list_remove(&b->todo, r);
+		run_req(b, r);
+		r->where = REQ_FINISHED;
+	}
+	while (r->where == REQ_RUNNING)
+		pthread_cond_wait(&b->finished, &b->mu);
+	if (r->where == REQ_DONE)
+		list_remove(&b->done, r);
+	result = r->result;
+	/* COLLECTING: collect() has it in its batch (a report waited for a later request):
+	 * it skips and frees it */
+	collector_frees = r->where == REQ_COLLECTING;
+	r->waited = true;
+	pthread_mutex_unlock(&b->mu);
+	if (!collector_frees)
+		free(r);
+	return result;
+}
+
+unsigned int kppp_binder_flush(struct kppp_binder *b, kppp_bind_done done, void *arg)
+{
+	struct kppp_bind_req *r;
+
+	pthread_mutex_lock(&b->mu);
+	for (;;) {
+		r = list_pop(&b->todo);
+		if (r) {
+			run_req(b, r);
+			report_req(b, r);
+		} else if (b->n_running) {
+			pthread_cond_wait(&b->finished, &b->mu);
+		} else {
+			break;
+		}
+	}
+	pthread_mutex_unlock(&b->mu);
+	return kppp_binder_collect(b, done, arg);
 }
 
 void kppp_binder_cancel(struct kppp_binder *b, struct kppp_bind_req *r)
@@ -238,9 +340,14 @@ unsigned int kppp_binder_collect(struct kppp_binder *b, kppp_bind_done done, voi
 		r->where = REQ_COLLECTING;
 	pthread_mutex_unlock(&b->mu);
 	while ((r = list_pop(&got))) {
+		bool waited;
+
+		pthread_mutex_lock(&b->mu);   /* a report may have waited for r meanwhile */
+		waited = r->waited;
+		pthread_mutex_unlock(&b->mu);
 		if (r->cancelled) {
 			close(r->fd);
-		} else {
+		} else if (!waited) {
 			done(arg, r->cookie, r->result);
 			n++;
 		}
@@ -273,6 +380,7 @@ void kppp_binder_free(struct kppp_binder *b)
 	free_list(&b->todo, false);   /* never cancelled: cancel() removes those at once */
 	free_list(&b->done, true);
 	close(b->event_fd);
+	pthread_cond_destroy(&b->finished);
 	pthread_cond_destroy(&b->work);
 	pthread_mutex_destroy(&b->mu);
 	free(b);

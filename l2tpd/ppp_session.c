@@ -94,7 +94,10 @@ static void op_addr_free(void *ctx, uint32_t addr)
 	struct ppp_session *p = ctx;
 
 	(void)addr;
-	session_release_addr(p->s);
+	/* While the unit exists the interface may carry the address: it goes back to the
+	 * pool once the interface is gone (session_close, teardown.h). */
+	if (p->s->k.unit_fd < 0)
+		session_release_addr(p->s);
 }
 
 static void unit_readable(void *arg, int fd, int events);

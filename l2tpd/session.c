@@ -21,6 +21,7 @@
 #include "l2tpd/lac.h"
 #include "l2tpd/ppp_session.h"
 #include "l2tpd/statestore.h"
+#include "l2tpd/teardown.h"
 #include "l2tpd/tunnel.h"
 
 static const char *const state_names[SESSION_STATE_COUNT] = {
@@ -129,7 +130,7 @@ struct session *session_new(struct tunnel *t)
 	for (unsigned i = 0; i < 65536 && !sid; i++) {
 		uint16_t c = ++d->next_session_id;
 
-		if (c && !session_lookup(d, t->tid, c))
+		if (c && !session_lookup(d, t->tid, c) && !teardown_pending(d, t->tid, c))
 			sid = c;
 	}
 	return sid ? session_insert(t, sid) : NULL;
@@ -232,16 +233,23 @@ void session_counters(struct session *s, struct rtnl_counters *out)
 		rtnl_link_counters(&s->t->d->rtnl, s->k.ifindex, out);
 }
 
-void session_release_addr(struct session *s)
+/* Out of the address table; the pool still holds the address (the caller's to release). */
+static bool addr_unlink(struct session *s)
 {
 	struct l2tpd *d = s->t->d;
 
-	if (s->have_addr) {
-		chain_unlink(&d->addr_hash[ntohl(s->client_ip.s_addr) % L2TPD_ADDR_BUCKETS], s,
-			     offsetof(struct session, addr_next));
-		l2tpd_addr_release(d, s->client_ip);
-		s->have_addr = false;
-	}
+	if (!s->have_addr)
+		return false;
+	chain_unlink(&d->addr_hash[ntohl(s->client_ip.s_addr) % L2TPD_ADDR_BUCKETS], s,
+		     offsetof(struct session, addr_next));
+	s->have_addr = false;
+	return true;
+}
+
+void session_release_addr(struct session *s)
+{
+	if (addr_unlink(s))
+		l2tpd_addr_release(s->t->d, s->client_ip);
 }
 
 static void release_names(struct session *s)
@@ -271,10 +279,27 @@ static void session_unlink_free(struct session *s)
 	free(s);
 }
 
+/* The kernel objects to a teardown thread, the address held until the interface that
+ * may carry it is gone (teardown.h). */
+static void kernel_release(struct session *s)
+{
+	struct l2tpd *d = s->t->d;
+	struct in_addr ip = s->client_ip;
+	bool had_addr;
+
+	if (s->bind_req) {
+		/* a thread may be in PPPIOCGCHAN on the socket: the binder closes it after */
+		kppp_binder_cancel(d->binder, s->bind_req);
+		s->bind_req = NULL;
+		s->k.pppox_fd = -1;
+	}
+	had_addr = addr_unlink(s);
+	teardown_submit(d, &s->k, s->t->tid, s->sid, s->kernel_session, had_addr ? &ip : NULL);
+}
+
 void session_close(struct session *s, bool send, uint16_t result, const char *reason)
 {
 	struct tunnel *t = s->t;
-	struct l2tpd *d = t->d;
 	struct rtnl_counters c;
 	char ip[INET_ADDRSTRLEN] = "-", q[LOG_QUOTE_MAX], u[LOG_QUOTE_MAX];
 
@@ -301,20 +326,7 @@ void session_close(struct session *s, bool send, uint16_t result, const char *re
 	ppp_session_free(s->ppp);
 	s->ppp = NULL;
 	lac_call_end(s);
-	if (s->bind_req) {
-		/* a thread may be in PPPIOCGCHAN on the socket: the binder closes it after */
-		kppp_binder_cancel(d->binder, s->bind_req);
-		s->bind_req = NULL;
-		s->k.pppox_fd = -1;
-	}
-	kppp_session_close(&s->k);
-	if (s->kernel_session && d->kl2tp.k.nl) {
-		int r = kl2tp_session_delete(&d->kl2tp, t->tid, s->sid);
-
-		if (r < 0 && r != -ENOENT && r != -ENODEV)
-			log_debug("kernel_session_delete", "tunnel=%u session=%u err=%d", t->tid,
-				  s->sid, r);
-	}
+	kernel_release(s);
 	session_unlink_free(s);
 }
 
@@ -609,8 +621,14 @@ int session_authorized(struct session *s, const char *user, const char **why)
 			return -EADDRINUSE;
 		}
 		r = l2tpd_addr_claim(d, a);
+		/* a closed session's interface may still carry it: wait until it is gone */
+		if (r == -EADDRINUSE && teardown_wait_addr(d, &a))
+			r = l2tpd_addr_claim(d, a);
 	} else {
-		r = l2tpd_addr_alloc(d, &a);
+		while ((r = l2tpd_addr_alloc(d, &a)) == -EADDRNOTAVAIL &&
+		       teardown_wait_addr(d, NULL)) {
+			/* addresses of closed sessions come back as their interfaces go */
+		}
 		if (r < 0) {
 			*why = "address pool exhausted";
 			return r;

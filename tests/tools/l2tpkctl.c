@@ -361,7 +361,7 @@ static void bench_report(const char *what, unsigned int n, const struct bench_cl
 /* Wall time spent in each step of bench_one, summed over all items. */
 enum {
 	B_UDP, B_TUNNEL, B_SESSION, B_PPPOX, B_NOP, B_GCHAN, B_GCHAN2, B_OPEN, B_ATTCHAN, B_UNIT,
-	B_LINK, B_STEPS
+	B_LINK, T_DISCONN, T_CHAN, T_UNIT, T_PPPOX, T_SESSION, T_TUNNEL, T_UDP, B_STEPS
 };
 static double bench_step[B_STEPS];
 static const char *const bench_step_name[B_STEPS] = {
@@ -369,6 +369,9 @@ static const char *const bench_step_name[B_STEPS] = {
 	"sched_yield (before PPPIOCGCHAN)", "PPPIOCGCHAN", "PPPIOCGCHAN again", "open(/dev/ppp)",
 	"PPPIOCATTCHAN",
 	"kppp_unit_create+connect", "mtu+npmode+up",
+	"teardown PPPIOCDISCONN", "teardown close(chan)", "teardown close(unit)",
+	"teardown close(pppox)", "teardown kl2tp_session_delete", "teardown kl2tp_tunnel_delete",
+	"teardown close(udp)",
 };
 
 static double mono_now(void)
@@ -387,6 +390,28 @@ static int bench_lap(double *t, int step, int err)
 	bench_step[step] += now - *t;
 	*t = now;
 	return err;
+}
+
+/* session_teardown() (kppp_session_close's steps one by one), each step timed. */
+static void bench_teardown_one(struct ctl *c)
+{
+	struct kppp_session *k = &c->ppp;
+	double t = mono_now();
+
+	if (k->chan_fd >= 0 && k->unit >= 0)
+		bench_lap(&t, T_DISCONN, ioctl(k->chan_fd, PPPIOCDISCONN));
+	if (k->chan_fd >= 0)
+		bench_lap(&t, T_CHAN, close(k->chan_fd));
+	if (k->unit_fd >= 0)
+		bench_lap(&t, T_UNIT, close(k->unit_fd));
+	if (k->pppox_fd >= 0)
+		bench_lap(&t, T_PPPOX, close(k->pppox_fd));
+	kppp_session_init(k);
+	bench_lap(&t, T_SESSION, kl2tp_session_delete(&c->l2tp, c->tid, c->sid));
+	bench_lap(&t, T_TUNNEL, kl2tp_tunnel_delete(&c->l2tp, c->tid));
+	if (c->udp_fd >= 0)
+		bench_lap(&t, T_UDP, close(c->udp_fd));
+	c->udp_fd = -1;
 }
 
 /* One tunnel with one session and a unit that is up: what l2tpd does per client. */
@@ -478,8 +503,10 @@ static int cmd_bench(int argc, char **argv)
 	}
 	bench_now(&t1);
 	for (unsigned int i = 0; i < n; i++)
-		if (all[i].tid)
-			session_teardown(&all[i]);
+		if (all[i].tid) {
+			all[i].l2tp = c.l2tp;   /* the items carry copies of the one handle */
+			bench_teardown_one(&all[i]);
+		}
 	bench_now(&t2);
 	bench_report("bench_create", n, &t0, &t1);
 	bench_report("bench_teardown", n, &t1, &t2);

@@ -1,5 +1,6 @@
 /* kppp_bind: blocking operations run side by side off the caller's thread, results in
- * completion order through the eventfd, cancellation hands the descriptor to the binder. */
+ * completion order through the eventfd, cancellation hands the descriptor to the binder;
+ * close requests own their descriptors, wait finishes one request now, flush all. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -209,6 +210,115 @@ static void test_free_pending(void **state)
 	close(c[1]);
 }
 
+/* A close request closes the descriptors it was given with kppp_session_close (channel,
+ * unit, PPPoL2TP socket), on a thread, and is reported like any other. */
+static void test_close_request(void **state)
+{
+	struct kppp_binder *b = kppp_binder_new(2, fast_op);
+	struct kppp_session k;
+	struct got g = { 0 };
+	int p[3][2];
+
+	(void)state;
+	kppp_session_init(&k);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pipe(p[i]), 0);
+	k.pppox_fd = p[0][0];
+	k.chan_fd = p[1][0];
+	k.unit_fd = p[2][0];
+	assert_non_null(kppp_binder_submit_close(b, &k, (void *)7));
+	wait_event(b);
+	assert_int_equal(kppp_binder_collect(b, on_done, &g), 1);
+	assert_int_equal(g.cookie[0], 7);
+	assert_int_equal(g.result[0], 0);
+	for (int i = 0; i < 3; i++) {
+		assert_false(fd_open(p[i][0]));
+		close(p[i][1]);
+	}
+	kppp_binder_free(b);
+}
+
+static int close_calls;
+
+static void slow_close(struct kppp_session *k)
+{
+	struct timespec ts = { 0, OP_MS * 1000000L };
+
+	nanosleep(&ts, NULL);
+	kppp_session_close(k);
+	__atomic_add_fetch(&close_calls, 1, __ATOMIC_SEQ_CST);
+}
+
+/* A pipe's read end as the only descriptor of a session. */
+static struct kppp_session one_fd(int fds[2])
+{
+	struct kppp_session k;
+
+	kppp_session_init(&k);
+	assert_int_equal(pipe(fds), 0);
+	k.chan_fd = fds[0];
+	return k;
+}
+
+/* wait: a queued request (the one thread is busy) runs on the caller at once; a running
+ * one is waited for; neither is reported afterwards. */
+static void test_wait(void **state)
+{
+	struct kppp_binder *b = kppp_binder_new(1, fast_op);
+	struct kppp_bind_req *first, *second;
+	struct kppp_session k1, k2;
+	struct timespec ts = { 0, OP_MS / 4 * 1000000L };
+	struct got g = { 0 };
+	int a[2], c[2];
+	double t0;
+
+	(void)state;
+	kppp_binder_set_close_op(b, slow_close);
+	close_calls = 0;
+	k1 = one_fd(a);
+	k2 = one_fd(c);
+	first = kppp_binder_submit_close(b, &k1, (void *)1);
+	second = kppp_binder_submit_close(b, &k2, (void *)2);
+	assert_non_null(first);
+	assert_non_null(second);
+	nanosleep(&ts, NULL);   /* the thread runs the first */
+	t0 = now_ms();
+	assert_int_equal(kppp_binder_wait(b, second), 0);   /* ran here, beside the thread */
+	assert_false(fd_open(c[0]));
+	assert_true(now_ms() - t0 < 2 * OP_MS);
+	assert_int_equal(kppp_binder_wait(b, first), 0);    /* the thread's: waited for */
+	assert_false(fd_open(a[0]));
+	assert_int_equal(close_calls, 2);
+	assert_int_equal(kppp_binder_collect(b, on_done, &g), 0);
+	kppp_binder_free(b);
+	close(a[1]);
+	close(c[1]);
+}
+
+/* flush: everything queued or running is done and reported when it returns. */
+static void test_flush(void **state)
+{
+	struct kppp_binder *b = kppp_binder_new(2, fast_op);
+	struct got g = { 0 };
+	int fds[6][2];
+
+	(void)state;
+	kppp_binder_set_close_op(b, slow_close);
+	close_calls = 0;
+	for (int i = 0; i < 6; i++) {
+		struct kppp_session k = one_fd(fds[i]);
+
+		assert_non_null(kppp_binder_submit_close(b, &k, (void *)(intptr_t)(i + 1)));
+	}
+	assert_int_equal(kppp_binder_flush(b, on_done, &g), 6);
+	assert_int_equal(close_calls, 6);
+	for (int i = 0; i < 6; i++) {
+		assert_false(fd_open(fds[i][0]));
+		close(fds[i][1]);
+	}
+	kppp_binder_free(b);
+}
+
 static void test_bad_args(void **state)
 {
 	(void)state;
@@ -228,6 +338,9 @@ int main(void)
 		cmocka_unit_test(test_cancel_running),
 		cmocka_unit_test(test_cancel_from_report),
 		cmocka_unit_test(test_free_pending),
+		cmocka_unit_test(test_close_request),
+		cmocka_unit_test(test_wait),
+		cmocka_unit_test(test_flush),
 		cmocka_unit_test(test_bad_args),
 	};
 

@@ -11,6 +11,11 @@
 #   L2SEC_L2TP_BENCH_INFLIGHT=K: at most K sessions in setup at once (default 0: every call
 #   at once, as after a server restart; the latency percentiles then measure the queue)
 #   L2SEC_L2TP_BENCH_UP_TIMEOUT=S (default 1500); L2SEC_VM_MEM=4096 for 10,000 sessions
+#   L2SEC_L2TP_BENCH_BASE_L2TPD=PATH: another l2tpd binary (e.g. built from an older commit),
+#   run as server "l2tpd-base" (put it in _SERVERS, e.g. "l2tpd-base l2tpd") for a before /
+#   after comparison in one VM run
+# Sessions that do not come up are listed by the client ("# stuck": where each stopped,
+# with the LNS's ids) next to what l2tpd logged about them.
 # The client is tests/bench/l2tp-loadgen.py: a user-space LAC + PPP client (CHAP-MD5), one
 # UDP socket per tunnel, so the client side costs little beside either server.
 # Client addresses come from 198.18.0.0/15, the block RFC 2544 reserves for benchmarking
@@ -57,7 +62,26 @@ cpu_ticks() { # PID: user+system time of PID and its reaped children, in clock t
 ppp_at_least() { [ "$(l2tp_count_ppp "$1")" -ge "$2" ]; }
 avail_kb() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
 server_pids() { # NAME: the server's processes
-	if [ "$1" = l2tpd ]; then echo "$L2TPD_PID"; else echo "$XL2TPD_PID" $(pgrep -x pppd); fi
+	case $1 in
+	l2tpd*) echo "$L2TPD_PID" ;;
+	*) echo "$XL2TPD_PID" $(pgrep -x pppd) ;;
+	esac
+}
+
+# report_stuck NAME OUT: the client's "# stuck" lines, and for the first few sessions what
+# the server (l2tpd: its log has the same tunnel and session ids) said about them.
+report_stuck() {
+	local name=$1 out=$2 tid sid
+	grep '^# stuck [0-9]' "$out" | while read -r line; do log "$name: $line"; done
+	grep '^# stuck tunnel=' "$out" | head -5 | while read -r line; do
+		log "$name: $line"
+		tid=$(grep -o 'tunnel=[0-9]*' <<< "$line" | cut -d= -f2)
+		sid=$(grep -o 'session=[0-9]*' <<< "$line" | cut -d= -f2)
+		case $name in l2tpd*) ;; *) continue ;; esac
+		[ "$sid" != 0 ] || continue
+		grep -E "tunnel=$tid session=$sid( |$)" "$VM_STATE/$name.log" | tail -8 |
+			while read -r l; do log "    $l"; done
+	done
 }
 
 results=()
@@ -66,7 +90,7 @@ run() {
 	local name=$1 fifo=$VM_STATE/loadgen.in out=$VM_STATE/loadgen-$1.out m0 a0 m1 a1 up_s t0 t1
 	local main_pid c0 c1 r0 r1 k0 k1 lat PER N
 	PER=$PER_MAX
-	[ "$name" = l2tpd ] || PER=$PER_XL2TPD
+	[ "$name" != xl2tpd ] || PER=$PER_XL2TPD
 	N=$((TUN * PER))
 	main_pid=$(server_pids "$name" | awk '{ print $1 }')
 	sleep 2
@@ -85,6 +109,7 @@ run() {
 	# per-session figures are then per session held
 	[ "$got" -ge $((N * 99 / 100)) ] || fail "$name: only $got of $N sessions came up ($rest)"
 	[ "$got" = "$N" ] || log "$name: only $got of $N sessions came up: figures per session held"
+	[ "$got" = "$N" ] || report_stuck "$name" "$out"
 	lat=$(grep -o 'latency_ms.*' <<< "$rest" || echo -)
 	[ "$N" = "$got" ] || up_s=$(grep -o 'last_up=[0-9.]*' <<< "$rest" | cut -d= -f2)
 	N=$got
@@ -102,7 +127,7 @@ run() {
 		wait_for $((N / 2 + 300)) "$name: all sessions down" l2tp_ppp_count_is srv 0
 		t1=$(date +%s.%N)
 		# pppd processes are counted once xl2tpd has reaped them
-		[ "$name" = l2tpd ] || wait_for 120 "the pppds to exit" bash -c '! pgrep -x pppd > /dev/null'
+		[ "$name" != xl2tpd ] || wait_for 120 "the pppds to exit" bash -c '! pgrep -x pppd > /dev/null'
 		sleep 1
 		down_s=$(echo "$t1 - $t0" | bc)
 		down_rate=$(echo "$N / $down_s" | bc -l)
@@ -119,7 +144,12 @@ run() {
 
 for server in $SERVERS; do
 	case $server in
-	l2tpd)
+	l2tpd | l2tpd-base)
+		bin=$L2TPD
+		if [ "$server" = l2tpd-base ]; then
+			bin=${L2SEC_L2TP_BENCH_BASE_L2TPD:-}
+			[ -x "$bin" ] || fail "l2tpd-base: set L2SEC_L2TP_BENCH_BASE_L2TPD to an l2tpd binary"
+		fi
 		cat > "$L2TP_ETC/l2tpd.conf" <<-EOC
 			l2tpd = { listen = "192.0.2.1"; hostname = "lns"; hello_interval = "60s";
 			  secrets = "$L2TP_ETC/secrets.conf"; control_socket = "$L2TP_RUN/l2tpd.sock";
@@ -129,13 +159,13 @@ for server in $SERVERS; do
 			pools = ( { start = "198.18.0.10"; end = "198.19.255.250"; } );
 		EOC
 		( umask 077; { echo "users = ("; sed '$ s/,$//' "$L2TP_ETC/users"; echo ");"; } > "$L2TP_ETC/secrets.conf" )
-		start_bg l2tpd srv "$L2TPD" -d -f "$L2TP_ETC/l2tpd.conf"
+		start_bg "$server" srv "$bin" -d -f "$L2TP_ETC/l2tpd.conf"
 		L2TPD_PID=$BG_PID
-		wait_for 60 "l2tpd to listen" _alive_and l2tpd "$L2TPD_PID" grep -q 'event=listening' "$VM_STATE/l2tpd.log"
-		run l2tpd
+		wait_for 60 "$server to listen" _alive_and "$server" "$L2TPD_PID" grep -q 'event=listening' "$VM_STATE/$server.log"
+		run "$server"
 		[ "$DOWN" = 1 ] || break   # 10,000 held: the VM's end takes them down
 		kill -TERM "$L2TPD_PID"
-		wait_for 60 "l2tpd to exit" bash -c "! kill -0 $L2TPD_PID 2>/dev/null"
+		wait_for 60 "$server to exit" bash -c "! kill -0 $L2TPD_PID 2>/dev/null"
 		l2tp_nothing_left srv
 		;;
 	xl2tpd)

@@ -399,6 +399,7 @@ def main():
     print("up %d %.3f auth_failed=%d last_up=%.3f %s" % (stats["up"], t1 - t0, stats["auth_failed"],
                                                          last_up, latency_summary(tunnels)),
           flush=True)
+    report_stuck(tunnels)
     # hold until told to tear down, answering echoes meanwhile
     while True:
         r, _, _ = select_stdin()
@@ -421,6 +422,37 @@ def main():
     if left:
         print("# %d control messages never acknowledged" % left, flush=True)
     print("down %d %.3f" % (total, t3 - t2), flush=True)
+
+
+def stuck_state(s):
+    """Where a session that is not up stopped, from the client's side."""
+    if s.down:
+        return "cdn-from-lns"
+    if not s.t_call:
+        return "not-called"
+    if not s.lsid:
+        return "no-icrp"
+    if not (s.lcp_ours and s.lcp_theirs):
+        return "lcp(ours=%d,theirs=%d,sent=%d)" % (s.lcp_ours, s.lcp_theirs, bool(s.sent_at))
+    if not s.authed:
+        return "auth(%s,response=%d)" % ({PAP: "pap", CHAP: "chap"}.get(s.auth_proto, "none"),
+                                         s.chap_resp is not None)
+    return "ipcp(ours=%d,theirs=%d)" % (s.ipcp_ours, s.ipcp_theirs)
+
+
+def report_stuck(tunnels):
+    """'# stuck' lines: how many sessions stopped where, and the first few by their ids
+    (the LNS's tunnel and session ids, for its log)."""
+    stuck = [s for t in tunnels for s in t.sessions if not s.up]
+    stuck += [None] * sum(args.sessions - len(t.sessions) for t in tunnels)   # no SCCRP
+    if not stuck:
+        return
+    by = collections.Counter(stuck_state(s) if s else "no-tunnel" for s in stuck)
+    print("# stuck %d: %s" % (len(stuck), ", ".join("%s=%d" % kv for kv in by.most_common())),
+          flush=True)
+    for s in [s for s in stuck if s][:20]:
+        print("# stuck tunnel=%d session=%d user=%s state=%s" % (s.tun.ltid, s.lsid, s.user,
+                                                                stuck_state(s)), flush=True)
 
 
 def latency_summary(tunnels):

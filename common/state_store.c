@@ -213,12 +213,16 @@ static void note_seq(void *arg, const struct state_record *rec)
 /* The file verified: every slot pending until kept, new sequence numbers above the old. */
 static int adopt(struct state_store *s, const uint8_t *img, size_t len)
 {
-	s->nslots = len / slot_sz(s);
-	s->state = malloc(s->nslots);
-	if (!s->state)
-		return -ENOMEM;
-	memset(s->state, SLOT_PENDING, s->nslots);
-	s->state[0] = SLOT_USED;
+	size_t n = len / slot_sz(s);
+	/* check_header saw a header slot; gcc -O2 cannot tell (-Wstringop-overflow below) */
+	uint8_t *st = n ? malloc(n) : NULL;
+
+	if (!st)
+		return n ? -ENOMEM : -EINVAL;
+	memset(st, SLOT_PENDING, n);
+	st[0] = SLOT_USED;
+	s->state = st;
+	s->nslots = n;
 	s->used = 1;
 	state_store_scan(&s->f, img, len, NULL, note_seq, s);
 	return 0;

@@ -5,7 +5,9 @@
 # reason, ikd deletes her SAs), bob's tunnel keeps its ids and interface and pings on;
 # carol then connects from alice's machine and gets her dedicated address. A broken
 # secrets file is refused (non-zero exit, FILE:LINE in the message) and both live users go
-# on working; fixing it and sending SIGHUP reloads again.
+# on working; fixing it and sending SIGHUP reloads again. ikd: a broken ikd.conf is refused
+# the same way (vpnctl reload ikd exits non-zero, FILE:LINE: KEY), and natt_port, which
+# needs a restart, is reported as such while both clients ping on.
 . "$L2SEC_SRC/tests/vm/lib.sh"
 . "$L2SEC_SRC/tests/vm/ikev1-helpers.bash"
 . "$L2SEC_SRC/tests/vm/e2e-helpers.bash"
@@ -87,4 +89,31 @@ wait_for 10 "the SIGHUP reload" grep -q 'event=reloaded users=2 added=0 removed=
 e2e_ping c1 203.0.113.1
 e2e_ping c2 203.0.113.1
 kill -0 "$L2TPD_PID" || fail "l2tpd died"
-log "PASS: reload added/removed users without touching bob, refused a broken file, SIGHUP works"
+log "l2tpd: reload added/removed users without touching bob, refused a broken file, SIGHUP works"
+
+# --- ikd: a broken ikd.conf is refused (FILE:LINE: KEY, non-zero exit), a port change is
+# kept for a restart, SAs are not touched ---------------------------------------------------
+IKD_CONF=$E2E_RUN/ikd.conf
+cp "$IKD_CONF" "$IKD_CONF.good"
+sed -i 's|^ikd: {|ikd: { half_open_max = 0;|' "$IKD_CONF"
+rc=0
+out=$(e2e_vpnctl reload ikd 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "a broken ikd.conf was accepted: $out"
+grep -q "reload refused, old configuration kept: 1 error(s), first: $IKD_CONF:1: ikd.half_open_max: out of range 1..1000000 (got '0')" <<< "$out" ||
+	fail "the ikd refusal does not name file:line and key: $out"
+grep -q "event=config_error .*ikd.conf:1: ikd.half_open_max" "$VM_STATE/ikd-server.log" ||
+	fail "ikd's config_error not logged"
+log "ikd: broken file refused (exit $rc): $out"
+sed 's|^ikd: {|ikd: { natt_port = 4501;|' "$IKD_CONF.good" > "$IKD_CONF"
+out=$(e2e_vpnctl reload ikd 2>&1) || fail "vpnctl reload ikd failed: $out"
+grep -q 'needs restart: natt_port' <<< "$out" || fail "natt_port not reported as needing a restart: $out"
+grep -q 'event=reload_needs_restart settings="natt_port"' "$VM_STATE/ikd-server.log" ||
+	fail "reload_needs_restart not logged by ikd"
+grep -q ':4500 ' <<< "$(ip netns exec server ss -Hlun)" || fail "ikd stopped listening on 4500"
+kill -HUP "$IKD_PID"
+wait_for 10 "ikd's SIGHUP reload" grep -q 'event=ikd_reloaded .*needs_restart="natt_port"' "$VM_STATE/ikd-server.log"
+e2e_ping c1 203.0.113.1
+e2e_ping c2 203.0.113.1
+kill -0 "$IKD_PID" || fail "ikd died"
+log "ikd: $out"
+log "PASS: l2tpd and ikd reloads: users added/removed without touching bob, broken files refused, restart-only settings reported, SIGHUP works"

@@ -56,6 +56,7 @@ def parse_avps(body):
 
 # ---- PPP ---------------------------------------------------------------------------------
 LCP, PAP, CHAP, IPCP = 0xC021, 0xC023, 0xC223, 0x8021
+RESTART_S = 3.0
 
 
 def ppp_opts(data):
@@ -111,8 +112,12 @@ class Session:
         self.ppp_send(PAP, 1, self.ident, bytes([len(u)]) + u + bytes([len(p)]) + p)
 
     def kick(self, now):
-        """Restart timer (RFC 1661 §4.6): repeat what we are waiting an answer for."""
-        if self.up or not self.sent_at or now - self.sent_at < 1.0:
+        """Restart timer (RFC 1661 §4.6, its default 3 s, as pppd): repeat what we are
+        waiting an answer for. (1 s before: under load, a Configure-Request repeated while
+        the LNS's Ack was on its way reached the LNS in Opened, which renegotiated LCP and
+        restarted authentication, and the repeated CHAP Responses of the old round then
+        met the new round's Challenge.)"""
+        if self.up or not self.sent_at or now - self.sent_at < RESTART_S:
             return
         if not self.lcp_ours:
             self.lcp_request()

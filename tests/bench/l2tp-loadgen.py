@@ -314,6 +314,7 @@ class Tunnel:
                 stats["cdn_from_lns"] += 1
                 if not s.up:
                     stats["in_setup"] -= 1
+                    stats["refused"] += 1
         elif mt == STOPCCN:
             self.closed = True
         self.flush()
@@ -389,7 +390,7 @@ def main():
     p.add_argument("--inflight", type=int, default=0,
                    help="sessions being set up at once (0: every call placed at once)")
     args = p.parse_args()
-    stats = {"up": 0, "auth_failed": 0, "cdn_from_lns": 0, "in_setup": 0}
+    stats = {"up": 0, "auth_failed": 0, "cdn_from_lns": 0, "in_setup": 0, "refused": 0}
     total = args.tunnels * args.sessions
     sel = selectors.DefaultSelector()
     tunnels = [Tunnel(i) for i in range(args.tunnels)]
@@ -398,7 +399,8 @@ def main():
     t0 = time.monotonic()
     for t in tunnels:
         t.start()
-    pump(sel, tunnels, lambda: stats["up"] >= total, args.timeout)
+    # until every session is up or was ended by the LNS before (it is not called again)
+    pump(sel, tunnels, lambda: stats["up"] + stats["refused"] >= total, args.timeout)
     t1 = time.monotonic()
     last_up = max([s.t_up for t in tunnels for s in t.sessions if s.up] or [t0]) - t0
     print("up %d %.3f auth_failed=%d last_up=%.3f %s" % (stats["up"], t1 - t0, stats["auth_failed"],

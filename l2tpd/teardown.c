@@ -100,6 +100,7 @@ static void closer_readable(void *arg, int fd, int events)
 
 void teardown_start(struct l2tpd *d)
 {
+	/* only close requests go to this binder: its PPPIOCGCHAN op is never used */
 	d->closer = kppp_binder_new(TEARDOWN_THREADS, kppp_bind_op_gchan);
 	if (!d->closer) {
 		log_warn("teardown_threads_failed",

@@ -103,6 +103,8 @@ struct ipsec_sa {
 	bool initiator;                 /* we started the Quick Mode */
 	bool superseded;                /* a newer pair covers the same traffic */
 	bool rekey_started;
+	bool out_pending;               /* our rekey: inbound SA in, outbound held back
+					   until the peer has message 3 (ikev1_child.h) */
 	uint64_t installed_ms;
 	struct evloop_timer rekey_timer, expire_timer;
 	uint64_t last_bytes_in;         /* kernel counter at the last DPD check */

@@ -21,6 +21,10 @@
 #include "ikd/proposal.h"
 
 #define SUPERSEDED_GRACE_MS 10000     /* old pair lives on after a rekey */
+/* Our rekey: how often the new inbound SA's counters are read while its outbound SA is
+ * held back, and how long at most the old outbound SA carries on (ikev1_child.h). */
+#define OUT_POLL_MS 100
+#define OUT_WAIT_MS 1500
 
 void ikev1_ts_to_id(const struct ipsec_ts *ts, struct isakmp_id *id, uint8_t *buf)
 {
@@ -371,6 +375,83 @@ static void supersede_older(struct ike_sa *sa, struct ipsec_sa *c, struct ipsec_
 	}
 }
 
+/* Our rekey: the outbound SA once the peer has message 3. */
+
+/* Hands c->keys back unless a NAT rebinding may need them (ikev1_child_rebind). */
+static void drop_keys_unless_nat(const struct ike_sa *sa, struct ipsec_sa *c)
+{
+	if (!c->keys || (sa->nat & IKE_NAT_PEER))
+		return;
+	sodium_memzero(c->keys, sizeof *c->keys);
+	free(c->keys);
+	c->keys = NULL;
+}
+
+/* The held-back outbound SA of c (and the policies, updated in place) into the kernel: the
+ * kernel prefers the newest SA of that reqid, so traffic moves to the new pair now. */
+static void finish_outbound(struct ike_sa *sa, struct ipsec_sa *c, const char *trigger)
+{
+	struct ikd *d = ikd_of(sa);
+	ike_timer_stop(&c->rekey_timer);
+	c->out_pending = false;
+	uint64_t since = c->installed_ms, now = ike_now_ms();
+	int rc = c->keys ? kernel_install_child_out(&d->kernel, sa, c, c->keys) : -ENOKEY;
+	c->installed = true;
+	c->installed_ms = since;        /* lifetimes count from the negotiation */
+	drop_keys_unless_nat(sa, c);
+	log_info("ipsec_sa_outbound_installed", "ike_sa=%u ipsec_sa=%u spi_out=%08x after_ms=%llu "
+		 "trigger=%s result=%s", sa->id, c->id, c->spi_out,
+		 (unsigned long long)(now > since ? now - since : 0), trigger,
+		 rc == 0 ? "ok" : "failed");
+	ikev1_child_start_timers(sa, c);
+}
+
+static void outbound_poll_cb(void *arg)
+{
+	struct ipsec_sa *c = arg;
+	struct ike_sa *sa = c->ike;
+	if (!c->out_pending || !sa || sa->dead)
+		return;
+	uint64_t bytes = 0, packets = 0;
+	bool heard = kernel_child_bytes_in(&ikd_of(sa)->kernel, sa, c, &bytes, &packets) == 0 &&
+		     (bytes || packets);
+	uint64_t now = ike_now_ms();
+	if (heard || now >= c->installed_ms + OUT_WAIT_MS) {
+		finish_outbound(sa, c, heard ? "peer_sent" : "waited");
+		return;
+	}
+	ike_timer_start(&c->rekey_timer, OUT_POLL_MS);
+}
+
+/*
+ * Our Quick Mode for traffic an older pair of ours carries (a rekey): hold the new
+ * outbound SA back. The responder may install its SAs only when message 3 arrives
+ * (strongSwan does), and the kernel sends on the newest outbound SA of a reqid as soon as
+ * it is in: our first packets on it would be dropped. The old outbound SA carries on
+ * until ESP arrives on the new inbound SA (the peer has message 3) or OUT_WAIT_MS passed.
+ * Until then the rekey timer's slot polls (a pending pair has no rekey due).
+ */
+static bool hold_outbound(struct ike_sa *sa, const struct ikev1_qm *qm, struct ipsec_sa *c)
+{
+	if (qm->state != QM_I1)
+		return false;
+	for (const struct ipsec_sa *o = sa->children; o; o = o->next)
+		if (o->reqid == c->reqid && o->installed && !o->superseded && !o->out_pending)
+			return true;
+	return false;
+}
+
+static void start_hold(struct ike_sa *sa, struct ipsec_sa *c)
+{
+	c->installed = true;            /* in the kernel as far as removal is concerned */
+	c->installed_ms = ike_now_ms();
+	c->out_pending = true;
+	ike_timer_init(&c->rekey_timer, outbound_poll_cb, c);
+	ike_timer_start(&c->rekey_timer, OUT_POLL_MS);
+	log_debug("ipsec_sa_outbound_held", "ike_sa=%u ipsec_sa=%u spi_in=%08x spi_out=%08x "
+		  "wait_ms=%u", sa->id, c->id, c->spi_in, c->spi_out, OUT_WAIT_MS);
+}
+
 int ikev1_child_install_inbound(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in *in)
 {
 	struct ikd *d = ikd_of(sa);
@@ -414,17 +495,22 @@ int ikev1_child_install(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in 
 	bool inbound_done = qm->state == QM_R1;
 	if (!inbound_done)
 		choose_reqid_mark(sa, qm, c);
+	bool hold = hold_outbound(sa, qm, c);
 	struct child_keys k;
 	int rc = make_keys(sa, qm, c, &k);
-	if (rc == 0)
-		rc = inbound_done ? kernel_install_child_out(&d->kernel, sa, c, &k)
-				  : kernel_install_child(&d->kernel, sa, c, &k);
-	if (rc == 0 && (sa->nat & IKE_NAT_PEER)) {
-		/* A NAT may move the peer: keep the keys to re-install the pair then. */
+	if (rc == 0 && (hold || (sa->nat & IKE_NAT_PEER))) {
+		/* Kept for the held-back outbound SA, or (a NAT may move the peer) to
+		 * re-install the pair then. */
 		c->keys = malloc(sizeof *c->keys);
 		if (c->keys)
 			*c->keys = k;
+		else
+			hold = false;
 	}
+	if (rc == 0)
+		rc = inbound_done ? kernel_install_child_out(&d->kernel, sa, c, &k)
+		     : hold ? kernel_install_child_in(&d->kernel, sa, c, &k)
+			    : kernel_install_child(&d->kernel, sa, c, &k);
 	sodium_memzero(&k, sizeof k);
 	if (rc < 0)     /* the caller abandons the exchange: that deletes our inbound SA */
 		return ikev1_fail(in, "kernel", 0, "installing the IPsec SAs failed: %s",
@@ -432,7 +518,10 @@ int ikev1_child_install(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in 
 	qm->child = NULL;
 	ipsec_sa_link(sa, c);
 	supersede_older(sa, c, qm->rekey_of);
-	ikev1_child_start_timers(sa, c);
+	if (hold)
+		start_hold(sa, c);
+	else
+		ikev1_child_start_timers(sa, c);
 	d->stats.ipsec_established++;
 	log_established(sa, c, qm->rekey_of != NULL);
 	ikd_event(d, IKD_EV_IPSEC_UP, sa, c, NULL);
@@ -448,6 +537,10 @@ int ikev1_child_install(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in 
 void ikev1_child_delete(struct ike_sa *sa, struct ipsec_sa *c, const char *reason)
 {
 	struct ikd *d = ikd_of(sa);
+	/* A newer pair still holding its outbound SA back takes the traffic now. */
+	for (struct ipsec_sa *o = sa->children; o; o = o->next)
+		if (o != c && o->out_pending && o->reqid == c->reqid && !c->out_pending)
+			finish_outbound(sa, o, "older_pair_deleted");
 	bool shared = same_traffic(sa, c) != NULL;
 	if (c->initiator && c->superseded && sa->established)
 		ikev1_send_delete_esp(sa, &c->spi_in, 1);
@@ -479,6 +572,11 @@ void ikev1_child_rebind(struct ike_sa *sa, const union ikd_sockaddr *old_peer,
 		old.local = *old_local;
 		kernel_remove_child(&d->kernel, &old, c, !same_traffic(sa, c));
 		int rc = kernel_install_child(&d->kernel, sa, c, c->keys);
+		if (c->out_pending) {   /* both SAs are in again: its hold is over */
+			ike_timer_stop(&c->rekey_timer);
+			c->out_pending = false;
+			ikev1_child_start_timers(sa, c);
+		}
 		log_info("ipsec_sa_rebound", "ike_sa=%u ipsec_sa=%u result=%s", sa->id, c->id,
 			 rc == 0 ? "ok" : "failed");
 	}

@@ -32,7 +32,11 @@ void ikev1_child_take_responder_lifetime(struct ikev1_in *in, struct ipsec_sa *c
 int ikev1_child_install_inbound(struct ike_sa *sa, struct ikev1_qm *qm, struct ikev1_in *in);
 /*
  * KEYMAT, kernel, link into sa->children, timers, log, event; the pairs it replaces
- * expire after a grace period. Initiator (message 2): both SAs and the policies. Responder
+ * expire after a grace period. Initiator (message 2): both SAs and the policies; but when
+ * an older pair of ours carries the same traffic (a rekey), the inbound SA only: the
+ * responder may install only on message 3 (strongSwan does), so the old outbound SA carries
+ * on until ESP arrives on the new inbound SA or 1.5 s passed, then the new outbound SA
+ * (c->out_pending until then; deleting the older pair ends the wait at once). Responder
  * (message 3, state QM_R1): what ikev1_child_install_inbound left, the outbound SA and the
  * policies. qm->child is taken on success.
  */

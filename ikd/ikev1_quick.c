@@ -14,9 +14,11 @@
  * and Windows do), before message 3 reaches us. So the responder installs its inbound SA
  * before sending message 2, and the outbound SA and the policies when message 3 proved
  * the initiator has the keys (RFC 2409 practice); an exchange that ends without message 3
- * deletes that inbound SA (ikev1.c). For L2TP (transport mode) the selectors are the
- * outer addresses and UDP/1701 on our side; a client behind NAT names its private address
- * in IDci (and NAT-OA), which is accepted as long as protocol and ports fit.
+ * deletes that inbound SA (ikev1.c). As initiator of a rekey ikd does not send on the new
+ * pair before the peer has message 3 (ikev1_child.h): a responder may install only then.
+ * For L2TP (transport mode) the selectors are the outer addresses and UDP/1701 on our
+ * side; a client behind NAT names its private address in IDci (and NAT-OA), which is
+ * accepted as long as protocol and ports fit.
  */
 #include "ikd/ikev1_quick.h"
 

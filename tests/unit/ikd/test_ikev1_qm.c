@@ -6,7 +6,8 @@
  * decrypt dropped without touching the chain, and messages arriving after their exchange
  * ran out of retransmissions. When the responder's SAs enter the kernel (inbound before
  * message 2, outbound and policies on message 3) and leave it when the exchange ends
- * without message 3 or is trimmed; DPD probes held back while a Quick Mode is in flight.
+ * without message 3 or is trimmed; the initiator of a rekey holding its new outbound SA
+ * back until the peer has message 3; DPD probes held back while a Quick Mode is in flight.
  * Two ikd engines, packets in memory, a recording kernel (ikev1_pair.h).
  */
 #include "ikev1_pair.h"
@@ -14,6 +15,7 @@
 #include "common/log.h"
 #include "ikd/dpd.h"
 #include "ikd/ikev1.h"
+#include "ikd/ikev1_child.h"
 #include "ikd/ikev1_quick.h"
 
 static const struct scenario basic = {
@@ -271,6 +273,107 @@ static void test_responder_rekey_policies_stay(void **state)
 	teardown_pair();
 }
 
+/* I (ikd) rekeyed its pair up to message 2: the new pair, its SPIs; QM3 still queued. */
+static struct ipsec_sa *rekey_to_qm2(struct ipsec_sa **old)
+{
+	setup_pair(&basic);
+	initiate();
+	run_wire();
+	struct ike_sa *a = only_sa(&side_i->d);
+	*old = a->children;
+	assert_int_equal(side_i->k.policies, 2);
+	assert_int_equal(ikev1_quick_initiate(a, *old), 0);
+	assert_true(deliver_one());     /* QM1 -> R */
+	assert_true(deliver_one());     /* QM2 -> I: QM3 queued */
+	assert_int_equal(queued(), 1);
+	assert_int_equal(side_i->ipsec_up, 2);
+	struct ipsec_sa *c = a->children == *old ? (*old)->next : a->children;
+	assert_non_null(c);
+	assert_true(c != *old);
+	assert_int_equal(c->reqid, (*old)->reqid);
+	return c;
+}
+
+/* I's outbound SA of the new pair is in the kernel with the key R decrypts with. */
+static void check_new_outbound(const struct ipsec_sa *c)
+{
+	struct rec_sa *i_out = rk_find(&side_i->k, c->spi_out);
+	assert_non_null(i_out);
+	run_wire();                     /* QM3 -> R: its inbound SA gets the same key */
+	struct rec_sa *r_in = rk_find(&side_r->k, c->spi_out);
+	assert_non_null(r_in);
+	assert_int_equal(i_out->key_len, r_in->key_len);
+	assert_memory_equal(i_out->key, r_in->key, r_in->key_len);
+	assert_false(c->out_pending);
+	assert_null(c->keys);           /* no NAT: nothing kept */
+	assert_int_equal(side_i->k.policies, 2);
+	assert_int_equal(side_i->k.policy_dels, 0);
+	for (int i = 0; i < side_i->k.policies; i++)
+		assert_int_equal(side_i->k.pol[i].reqid, c->reqid);
+}
+
+/*
+ * ikd rekeys (its lifetime is shorter than the peer's, a Windows client's say): the
+ * responder may install its SAs only when message 3 arrives (strongSwan does), and the
+ * kernel sends on the newest outbound SA of a reqid at once. So on message 2 only the new
+ * inbound SA goes in; the old outbound SA carries on until ESP arrives on the new inbound
+ * SA. (ikd installed both on message 2: its next datagrams went out on an SA the peer did
+ * not have yet.)
+ */
+static void test_initiator_rekey_holds_outbound(void **state)
+{
+	(void)state;
+	struct ipsec_sa *old;
+	struct ipsec_sa *c = rekey_to_qm2(&old);
+	assert_non_null(rk_find(&side_i->k, c->spi_in));        /* the peer may send on it */
+	assert_null(rk_find(&side_i->k, c->spi_out));           /* but we do not yet */
+	assert_non_null(rk_find(&side_i->k, old->spi_out));
+	assert_true(c->out_pending);
+	assert_true(old->superseded);
+	assert_int_equal(side_i->k.n_larval, 0);
+	c->rekey_timer.fn(c->rekey_timer.arg);  /* a poll: nothing from the peer yet */
+	assert_true(c->out_pending);
+	assert_null(rk_find(&side_i->k, c->spi_out));
+	side_i->k.bytes = 120;                  /* ESP on the new inbound SA: R has QM3 */
+	c->rekey_timer.fn(c->rekey_timer.arg);
+	check_new_outbound(c);
+	uint32_t old_out = old->spi_out;
+	assert_non_null(rk_find(&side_i->k, old_out));  /* until its grace ends */
+	old->expire_timer.fn(old->expire_timer.arg);
+	assert_null(rk_find(&side_i->k, old_out));
+	assert_int_equal(live_sas(&side_i->k), 2);
+	assert_int_equal(side_i->k.policies, 2);
+	assert_int_equal(side_i->ipsec_down, 0);
+	teardown_pair();
+}
+
+/* A peer that answers no ESP (a one-way stream): the outbound SA goes in after a bounded
+ * wait. The older pair deleted meanwhile (the peer's Delete): at once, so that the
+ * traffic always has an outbound SA. */
+static void test_initiator_rekey_outbound_bounded(void **state)
+{
+	(void)state;
+	struct ipsec_sa *old;
+	struct ipsec_sa *c = rekey_to_qm2(&old);
+	c->installed_ms -= 1400;
+	c->rekey_timer.fn(c->rekey_timer.arg);
+	assert_true(c->out_pending);
+	c->installed_ms -= 100;                 /* 1.5 s since message 2 */
+	uint64_t since = c->installed_ms;
+	c->rekey_timer.fn(c->rekey_timer.arg);
+	check_new_outbound(c);
+	assert_int_equal(c->installed_ms, since);       /* lifetimes count from message 2 */
+	teardown_pair();
+
+	c = rekey_to_qm2(&old);
+	assert_null(rk_find(&side_i->k, c->spi_out));
+	ikev1_child_delete(only_sa(&side_i->d), old, "deleted by peer");
+	assert_non_null(rk_find(&side_i->k, c->spi_out));
+	check_new_outbound(c);
+	assert_int_equal(live_sas(&side_i->k), 2);
+	teardown_pair();
+}
+
 /* No message 3 ever: the inbound SA installed before message 2 stays while a late message
  * 3 may come (test_late_qm3_after_retransmits_exhausted), then goes with the exchange. */
 static void test_inbound_sa_deleted_without_qm3(void **state)
@@ -415,6 +518,8 @@ int main(void)
 		cmocka_unit_test(test_dpd_peer_alive_without_ack),
 		cmocka_unit_test(test_responder_inbound_sa_before_qm2),
 		cmocka_unit_test(test_responder_rekey_policies_stay),
+		cmocka_unit_test(test_initiator_rekey_holds_outbound),
+		cmocka_unit_test(test_initiator_rekey_outbound_bounded),
 		cmocka_unit_test(test_inbound_sa_deleted_without_qm3),
 		cmocka_unit_test(test_inbound_sa_deleted_with_isakmp_sa),
 		cmocka_unit_test(test_trimmed_exchange_releases_spi),

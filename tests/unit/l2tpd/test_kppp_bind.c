@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -19,13 +20,24 @@
 #define OP_MS 100
 
 static int op_calls;   /* touched by the threads: read only after they are idle */
+static int ops_running, ops_running_max;
 
-/* Stands in for PPPIOCGCHAN: sleeps like a grace period, answers fd + 1000. */
+/*
+ * Stands in for PPPIOCGCHAN: sleeps like a grace period, answers fd + 1000, and counts
+ * how many ran at the same moment (what the pool is for, measured without a clock that a
+ * loaded host stretches).
+ */
 static int slow_op(int fd)
 {
 	struct timespec ts = { 0, OP_MS * 1000000L };
+	int now = __atomic_add_fetch(&ops_running, 1, __ATOMIC_SEQ_CST);
+	int max = __atomic_load_n(&ops_running_max, __ATOMIC_SEQ_CST);
 
+	while (now > max && !__atomic_compare_exchange_n(&ops_running_max, &max, now, false,
+							  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		;
 	nanosleep(&ts, NULL);
+	__atomic_sub_fetch(&ops_running, 1, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&op_calls, 1, __ATOMIC_RELAXED);
 	return fd + 1000;
 }
@@ -33,14 +45,6 @@ static int slow_op(int fd)
 static int fast_op(int fd)
 {
 	return fd < 0 ? -EBADF : fd + 1000;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
 static bool fd_open(int fd)
@@ -75,17 +79,18 @@ static void on_done(void *arg, void *cookie, int result)
 	}
 }
 
-/* 16 operations of 100 ms each finish in about 100 ms, not 1.6 s: the threads overlap. */
+/* 16 operations of 100 ms each run side by side (about 100 ms, not 1.6 s), each reported
+ * once with its own result. */
 static void test_overlap(void **state)
 {
 	struct kppp_binder *b = kppp_binder_new(16, slow_op);
 	struct got g = { 0 };
 	int fds[16][2];
-	double t0 = now_ms();
 
 	(void)state;
 	assert_non_null(b);
 	op_calls = 0;
+	ops_running_max = 0;
 	for (int i = 0; i < 16; i++) {
 		assert_int_equal(pipe(fds[i]), 0);
 		assert_non_null(kppp_binder_submit(b, fds[i][0], (void *)(intptr_t)(i + 1)));
@@ -94,8 +99,8 @@ static void test_overlap(void **state)
 		wait_event(b);
 		kppp_binder_collect(b, on_done, &g);
 	}
-	assert_true(now_ms() - t0 < 8 * OP_MS);   /* serial would be 16 * OP_MS */
 	assert_int_equal(op_calls, 16);
+	assert_true(ops_running_max >= 2);        /* serial would be 1 */
 	for (unsigned i = 0; i < g.n; i++) {
 		int k = g.cookie[i] - 1;
 
@@ -239,12 +244,29 @@ static void test_close_request(void **state)
 }
 
 static int close_calls;
+/* gated_close: the session whose channel is gated_fd blocks until gate gets a byte;
+ * closed_on records the thread that closed each of two channels (ran_fd[i]). */
+static int gate[2] = { -1, -1 }, gated_fd = -1, ran_fd[2] = { -1, -1 };
+static pthread_t closed_on[2];
 
 static void slow_close(struct kppp_session *k)
 {
 	struct timespec ts = { 0, OP_MS * 1000000L };
 
 	nanosleep(&ts, NULL);
+	kppp_session_close(k);
+	__atomic_add_fetch(&close_calls, 1, __ATOMIC_SEQ_CST);
+}
+
+static void gated_close(struct kppp_session *k)
+{
+	char c;
+
+	for (int i = 0; i < 2; i++)
+		if (k->chan_fd == ran_fd[i])
+			closed_on[i] = pthread_self();
+	if (k->chan_fd == gated_fd)
+		assert_int_equal(read(gate[0], &c, 1), 1);
 	kppp_session_close(k);
 	__atomic_add_fetch(&close_calls, 1, __ATOMIC_SEQ_CST);
 }
@@ -260,8 +282,11 @@ static struct kppp_session one_fd(int fds[2])
 	return k;
 }
 
-/* wait: a queued request (the one thread is busy) runs on the caller at once; a running
- * one is waited for; neither is reported afterwards. */
+/*
+ * wait: a queued request (the one thread is busy) runs on the caller at once; a running
+ * one is waited for; neither is reported afterwards. The first close blocks until the
+ * test opens its gate, so the second is queued whatever the scheduler does.
+ */
 static void test_wait(void **state)
 {
 	struct kppp_binder *b = kppp_binder_new(1, fast_op);
@@ -270,29 +295,34 @@ static void test_wait(void **state)
 	struct timespec ts = { 0, OP_MS / 4 * 1000000L };
 	struct got g = { 0 };
 	int a[2], c[2];
-	double t0;
 
 	(void)state;
-	kppp_binder_set_close_op(b, slow_close);
+	kppp_binder_set_close_op(b, gated_close);
 	close_calls = 0;
+	assert_int_equal(pipe(gate), 0);
 	k1 = one_fd(a);
 	k2 = one_fd(c);
+	gated_fd = ran_fd[0] = a[0];
+	ran_fd[1] = c[0];
 	first = kppp_binder_submit_close(b, &k1, (void *)1);
 	second = kppp_binder_submit_close(b, &k2, (void *)2);
 	assert_non_null(first);
 	assert_non_null(second);
-	nanosleep(&ts, NULL);   /* the thread runs the first */
-	t0 = now_ms();
-	assert_int_equal(kppp_binder_wait(b, second), 0);   /* ran here, beside the thread */
+	nanosleep(&ts, NULL);   /* the thread usually takes the first meanwhile */
+	assert_int_equal(kppp_binder_wait(b, second), 0);
 	assert_false(fd_open(c[0]));
-	assert_true(now_ms() - t0 < 2 * OP_MS);
-	assert_int_equal(kppp_binder_wait(b, first), 0);    /* the thread's: waited for */
+	assert_true(pthread_equal(closed_on[1], pthread_self()));   /* ran here */
+	assert_int_equal(write(gate[1], "x", 1), 1);
+	assert_int_equal(kppp_binder_wait(b, first), 0);    /* waited for (or run here) */
 	assert_false(fd_open(a[0]));
 	assert_int_equal(close_calls, 2);
 	assert_int_equal(kppp_binder_collect(b, on_done, &g), 0);
 	kppp_binder_free(b);
 	close(a[1]);
 	close(c[1]);
+	close(gate[0]);
+	close(gate[1]);
+	gated_fd = ran_fd[0] = ran_fd[1] = -1;
 }
 
 /* flush: everything queued or running is done and reported when it returns. */

@@ -7,7 +7,9 @@
 # with these helpers is deleted and every process started with them is killed, and on failure
 # the tails of the daemons' logs are printed. Scratch files go to $VM_STATE (a fresh directory).
 # Daemons are found under $VM_STATE/NAME.log (stdout+stderr), charon's own log under
-# $VM_STATE/charon-NS/charon.log. See tests/vm/README.md for the conventions.
+# $VM_STATE/charon-NS/charon.log. A sanitizer report anywhere under $VM_STATE (a daemon's log,
+# or $VM_STATE/sanitizer/, where ASan and LSan write whatever the process's stderr is) fails
+# the scenario. See tests/vm/README.md for the conventions.
 
 set -euo pipefail
 
@@ -19,6 +21,17 @@ _vm_failure=     # fail's message, repeated at the end of the log by teardown
 _vm_last_err=    # the last command that failed, for a scenario ended by set -e
 declare -A _vm_charon_pid=()
 exec {_vm_log_fd}>&2  # log() writes here, so messages survive a caller's 2>/dev/null
+
+# A sanitizer build (cmake -DL2SEC_SANITIZE=ON, what CI runs here) writes its ASan and LSan
+# reports to $VM_STATE/sanitizer/report.EXE.PID rather than to stderr, so that a report of a
+# vpnctl whose stderr went into $(...) or /dev/null is seen as well as a daemon's. Anyone may
+# write there: a daemon that dropped to user l2sec still runs its leak check at exit. gcc's
+# runtime takes log_path from UBSAN_OPTIONS (and still prints UBSan's "runtime error" to
+# stderr, i.e. the daemon's log), clang's from ASAN_OPTIONS: set both. Later options win.
+mkdir -m 1777 "$VM_STATE/sanitizer"
+chmod 711 "$VM_STATE"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$VM_STATE/sanitizer/report:log_exe_name=1"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$VM_STATE/sanitizer/report:log_exe_name=1"
 
 # ---- reporting ------------------------------------------------------------------------
 
@@ -310,18 +323,91 @@ xfrm_spi() {
 	ip -n "$1" xfrm state list src "$2" dst "$3" proto esp | awk '$1 == "proto" { print $4; exit }'
 }
 
+# ---- sanitizer reports ----------------------------------------------------------------
+
+# What starts a sanitizer report: an ASan error, a leak, an UBSan runtime error, a summary line
+# (ASan's "SUMMARY: AddressSanitizer: 24 byte(s) leaked"), or a leak check that could not run.
+VM_SANITIZER_PATTERN='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: [A-Za-z]*Sanitizer|Sanitizer has encountered a fatal error'
+
+# sanitizer_reports DIR: print every sanitizer report in the files under DIR (per file: its
+# name, ~40 lines from the first match, then any further SUMMARY lines); status 0 if any.
+sanitizer_reports() {
+	local dir=$1 f found=1
+	while IFS= read -r f; do
+		[ -n "$f" ] || continue
+		found=0
+		printf -- '---- sanitizer report in %s ----\n' "${f#"$dir"/}"
+		awk -v pat="$VM_SANITIZER_PATTERN" '
+			!first && $0 ~ pat { first = NR }
+			first && NR < first + 40 { print; next }
+			first && /^SUMMARY: / { print "[...]"; print }
+			first { more++ }
+			END { if (more) printf "[%d more lines]\n", more }' "$f"
+	done <<< "$(grep -rlE -D skip "$VM_SANITIZER_PATTERN" "$dir" 2> /dev/null | sort)"
+	return "$found"
+}
+
 # ---- teardown -------------------------------------------------------------------------
 
-# teardown: kill what was started, delete the namespaces; on failure show the daemon logs.
+# _vm_checks_leaks PID: true for a process that runs a leak check when it exits: a program of
+# this build (ikd, l2tpd, vpnctl, tests/tools/*) or one linked with gcc's libasan.
+_vm_checks_leaks() {
+	local exe
+	exe=$(readlink "/proc/$1/exe" 2> /dev/null) || return 1
+	[[ $exe == "$(readlink -f "$L2SEC_BUILD")"/* ]] || grep -q '/libasan\.so' "/proc/$1/maps" 2> /dev/null
+}
+
+# _vm_stop_processes: SIGTERM to everything start_* started, SIGKILL to what is left after
+# VM_EXIT_GRACE_SANITIZED seconds (default 15: a sanitizer build's leak check at exit takes
+# seconds under TCG, and SIGKILL would silence it) for processes of ours, 1 s for the others
+# (charon, xl2tpd, pppd, socat...). The waits run side by side, not one after the other.
+_vm_stop_processes() {
+	local pid now start grace=${VM_EXIT_GRACE_SANITIZED:-15}
+	local -A deadline=() ours=()
+	now=${EPOCHREALTIME/./} start=${EPOCHREALTIME/./}
+	for pid in "${_vm_pids[@]}"; do
+		kill -0 "$pid" 2> /dev/null || continue
+		deadline[$pid]=$((now + 1000000))
+		if _vm_checks_leaks "$pid"; then
+			ours[$pid]=1
+			deadline[$pid]=$((now + grace * 1000000))
+		fi
+		kill "$pid" 2> /dev/null
+	done
+	while [ ${#deadline[@]} -gt 0 ]; do
+		sleep 0.1
+		now=${EPOCHREALTIME/./}
+		for pid in "${!deadline[@]}"; do
+			if ! kill -0 "$pid" 2> /dev/null; then
+				unset 'deadline[$pid]'
+			elif [ "$now" -ge "${deadline[$pid]}" ]; then
+				[ -z "${ours[$pid]:-}" ] ||
+					log "teardown: $(cat "/proc/$pid/comm" 2> /dev/null) (pid $pid) did not exit within ${grace}s of SIGTERM: SIGKILLed, no leak check"
+				kill -9 "$pid" 2> /dev/null
+				unset 'deadline[$pid]'
+			fi
+		done
+	done
+	now=$((${EPOCHREALTIME/./} - start))
+	[ ${#ours[@]} = 0 ] || log "teardown: stopped ${#ours[@]} program(s) of ours and the rest in $((now / 1000000)).$((now / 100000 % 10)) s"
+}
+
+# teardown: stop what was started (our programs get time for their leak check), delete the
+# namespaces; on failure show the daemon logs. A sanitizer report under $VM_STATE fails a
+# scenario that passed; a scenario that failed anyway shows it too, and keeps its own reason.
 teardown() {
-	local rc=$? pid ns f
+	local rc=$? ns f reports=
 	set +e
 	trap '' TERM  # a second SIGTERM (the runner's, to the process group) must not cut this short
-	for pid in "${_vm_pids[@]}"; do kill "$pid" 2>/dev/null; done
-	for pid in "${_vm_pids[@]}"; do
-		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$pid" 2>/dev/null
-	done
+	_vm_stop_processes
+	if reports=$(sanitizer_reports "$VM_STATE"); then
+		if [ "$rc" = 0 ]; then
+			rc=1
+			_vm_failure="sanitizer report(s): $(grep -o '^---- sanitizer report in [^ ]*' <<< "$reports" | cut -d' ' -f5 | paste -sd' ')"
+		else
+			_vm_failure="${_vm_failure:-exit status $rc after ${_vm_last_err:-a failed command}} (and sanitizer reports, above)"
+		fi
+	fi
 	if [ "$rc" != 0 ]; then
 		local shown=0
 		for f in "$VM_STATE"/*.log "$VM_STATE"/*/charon.log; do
@@ -330,6 +416,7 @@ teardown() {
 			tail -n 12 "$f" >&2
 			shown=1
 		done
+		[ -z "$reports" ] || { printf '%s\n' "$reports" >&2; shown=1; }
 		# The reason last, where the runner's log tail shows it.
 		if [ "$shown" = 1 ] || [ -z "$_vm_failure" ]; then
 			log "FAIL: ${_vm_failure:-exit status $rc after ${_vm_last_err:-a failed command}}"

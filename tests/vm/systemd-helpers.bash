@@ -15,7 +15,9 @@
 #   sd_crash l2tpd                     # SIGKILL the main PID; Restart=on-failure brings it back
 #
 # The daemon's stdout and stderr go to $VM_STATE/UNIT.log (appended across restarts), so
-# lib.sh's teardown shows its tail on failure like any other daemon's.
+# lib.sh's teardown shows its tail on failure like any other daemon's and finds a sanitizer
+# report in it; the unit gets lib.sh's ASAN_OPTIONS/UBSAN_OPTIONS (reports to
+# $VM_STATE/sanitizer/), and is stopped before teardown, its leak check included.
 
 # sd_user_start: start the user manager (if not running) and wait until it answers.
 sd_user_start() {

@@ -140,6 +140,13 @@ int ctl_reply_end(struct ctl_request *req);
 struct ctl_msg *ctl_dump_entry_begin(struct ctl_request *req);
 int ctl_dump_entry_end(struct ctl_request *req);
 
+/*
+ * A reply carrying only human text (CTL_A_MESSAGE, at most 1 KiB here): the outcome of a
+ * reload, a count. printf-like. 0, -ENOMEM or -EMSGSIZE, as ctl_reply_end.
+ */
+int ctl_reply_message(struct ctl_request *req, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* The human text of the error the handler is about to return. printf-like. */
 void ctl_request_set_error_msg(struct ctl_request *req, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -102,6 +102,21 @@ int ctl_dump_entry_end(struct ctl_request *req)
 	return dump_append(p, p->msg.nlh);
 }
 
+int ctl_reply_message(struct ctl_request *req, const char *fmt, ...)
+{
+	struct ctl_msg *m = ctl_reply_begin(req);
+	char text[1024];
+	va_list ap;
+
+	if (!m)
+		return -ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	ctl_msg_put_str(m, CTL_A_MESSAGE, text);
+	return ctl_reply_end(req);
+}
+
 void ctl_request_set_error_msg(struct ctl_request *req, const char *fmt, ...)
 {
 	va_list ap;

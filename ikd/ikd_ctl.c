@@ -250,17 +250,10 @@ static int terminate_matching(struct ikd *d, const struct nlattr *const *tb, con
  */
 static int terminate_all(struct ctl_request *req, struct ikd *d)
 {
-	char msg[64];
 	int n = terminate_matching(d, req->tb, "terminated by admin (all)");
-	struct ctl_msg *m;
 
 	log_notice("terminate_all", "ike_sas=%d uid=%u", n, (unsigned)req->peer->uid);
-	m = ctl_reply_begin(req);
-	if (!m)
-		return -ENOMEM;
-	snprintf(msg, sizeof msg, "deleted %d IKE SA%s", n, n == 1 ? "" : "s");
-	ctl_msg_put_str(m, CTL_A_MESSAGE, msg);
-	return ctl_reply_end(req);
+	return ctl_reply_message(req, "deleted %d IKE SA%s", n, n == 1 ? "" : "s");
 }
 
 static int cmd_terminate(struct ctl_request *req, void *arg)
@@ -298,11 +291,7 @@ static int cmd_reload(struct ctl_request *req, void *arg)
 		ctl_request_set_error_msg(req, "%s", msg);
 		return rc;
 	}
-	struct ctl_msg *m = ctl_reply_begin(req);
-	if (!m)
-		return -ENOMEM;
-	ctl_msg_put_str(m, CTL_A_MESSAGE, msg);
-	return ctl_reply_end(req);
+	return ctl_reply_message(req, "%s", msg);
 }
 
 static int cmd_set_log_level(struct ctl_request *req, void *arg)

@@ -243,19 +243,6 @@ static unsigned disconnect_all(struct l2tpd *d, const char *reason)
 	return n;
 }
 
-/* "closed N tunnels" in CTL_A_MESSAGE: zero is an answer too, not an error. */
-static int reply_closed_count(struct ctl_request *req, unsigned n)
-{
-	char msg[64];
-	struct ctl_msg *m = ctl_reply_begin(req);
-
-	if (!m)
-		return -ENOMEM;
-	snprintf(msg, sizeof msg, "closed %u tunnel%s", n, n == 1 ? "" : "s");
-	ctl_msg_put_str(m, CTL_A_MESSAGE, msg);
-	return ctl_reply_end(req);
-}
-
 static int h_disconnect(struct ctl_request *req, void *arg)
 {
 	struct l2tpd *d = arg;
@@ -271,7 +258,8 @@ static int h_disconnect(struct ctl_request *req, void *arg)
 	if (req->tb[CTL_A_ALL]) {
 		n = disconnect_all(d, reason);
 		log_notice("disconnect_all", "tunnels=%u uid=%u", n, (unsigned)req->peer->uid);
-		return reply_closed_count(req, n);
+		/* zero is an answer too, not an error */
+		return ctl_reply_message(req, "closed %u tunnel%s", n, n == 1 ? "" : "s");
 	}
 	if (req->tb[CTL_A_PEER_ADDR]) {
 		struct sockaddr_storage ss;
@@ -316,18 +304,13 @@ static int h_disconnect(struct ctl_request *req, void *arg)
 static int h_reload(struct ctl_request *req, void *arg)
 {
 	char msg[L2TPD_RELOAD_MSG_MAX];
-	struct ctl_msg *m;
 	int r = l2tpd_reload(arg, msg, sizeof msg);
 
 	if (r < 0) {
 		ctl_request_set_error_msg(req, "%s", msg);
 		return r;
 	}
-	m = ctl_reply_begin(req);
-	if (!m)
-		return -ENOMEM;
-	ctl_msg_put_str(m, CTL_A_MESSAGE, msg);
-	return ctl_reply_end(req);
+	return ctl_reply_message(req, "%s", msg);
 }
 
 static const struct ctl_command l2tpd_cmds[] = {
